@@ -1,0 +1,1 @@
+"""Ingestion: sources of raw feeds and the bronze writer that lands them once, with a manifest."""

@@ -1,0 +1,61 @@
+"""One exception tree. Transient errors may be retried; terminal ones stop the run."""
+
+from __future__ import annotations
+
+
+class MarketPulseError(Exception):
+    """Root of every error MarketPulse raises on purpose."""
+
+
+class TransientError(MarketPulseError):
+    """Worth retrying (engine busy, connection reset)."""
+
+
+class EngineError(MarketPulseError):
+    """The local Spark Thrift engine could not be started, reached or stopped."""
+
+
+class EngineUnavailable(EngineError, TransientError):
+    """The engine does not answer on its port."""
+
+
+class PortInUse(EngineError):
+    def __init__(self, host: str, port: int) -> None:
+        super().__init__(
+            f"port {host}:{port} is held by another process; stop it or choose another port "
+            f"with --port / MARKETPULSE_THRIFT_PORT"
+        )
+        self.host, self.port = host, port
+
+
+class IngestError(MarketPulseError):
+    """A delivery could not be written to bronze."""
+
+
+class BuildError(MarketPulseError):
+    """dbt failed to build a layer's audit relations."""
+
+
+class SuiteError(MarketPulseError):
+    """An expectation suite file is malformed or guards nothing."""
+
+
+class PublishError(MarketPulseError):
+    """Promotion or rollback could not be completed."""
+
+
+class LockHeld(MarketPulseError):
+    def __init__(self, path: str, holder: str) -> None:
+        super().__init__(
+            f"another MarketPulse run holds the lake lock {path} ({holder}); wait for it to finish"
+        )
+        self.path, self.holder = path, holder
+
+
+def engine_error_message(text: str, limit: int = 400) -> str:
+    """The engine's own one-line message out of a Thrift/PyHive error dump."""
+    start = text.find("errorMessage=")
+    if start >= 0:
+        text = text[start + len("errorMessage=") :].lstrip("\"'")
+    text = text.replace("Error running query: ", "").split("\\n")[0].split("\n")[0]
+    return text[:limit]

@@ -1,0 +1,171 @@
+"""Promotion and rollback: an atomic catalog change per table, recorded in a manifest.
+
+An audit build lives in an immutable directory `<tables>/<layer>/<table>/_v=<run id>`.
+Promotion points the published table at that directory (`ALTER TABLE ... SET LOCATION`), a
+single metastore update that readers in other sessions see at once. Nothing ever writes
+into a directory once a published table may point at it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from marketpulse.config import AUDIT_SUFFIX, Lake
+from marketpulse.engine import EngineClient
+from marketpulse.errors import LockHeld, PublishError
+
+
+@dataclass(frozen=True)
+class PublishManifest:
+    layer: str
+    run_id: str
+    published_at: str
+    tables: dict[str, str]  # published table -> versioned location
+    gate: dict[str, Any]
+
+    def write(self, directory: Path) -> Path:
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"{self.published_at.replace(':', '')}__{self.run_id}.json"
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=2))
+        tmp.replace(path)
+        return path
+
+
+@contextmanager
+def lake_lock(lake: Lake) -> Iterator[None]:
+    """One publishing run per lake at a time; a second one fails fast."""
+    lake.root.mkdir(parents=True, exist_ok=True)
+    with lake.run_lock.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            raise LockHeld(str(lake.run_lock), handle.read().strip() or "unknown") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} since {datetime.now(UTC).isoformat()}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.truncate(0)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+class Publisher:
+    def __init__(
+        self, client: EngineClient, lake: Lake, progress: Callable[[str], None] = print
+    ) -> None:
+        self.client = client
+        self.lake = lake
+        self.progress = progress
+
+    def location(self, qualified_table: str) -> str:
+        for name, value, *_ in self.client.query(f"describe table extended {qualified_table}"):
+            if name == "Location":
+                return str(value)
+        raise PublishError(f"{qualified_table} has no location; was it built by dbt?")
+
+    def _columns(self, qualified_table: str) -> list[tuple[str, str]]:
+        columns = []
+        for name, data_type, *_ in self.client.query(f"describe {qualified_table}"):
+            if not name or name.startswith("#"):
+                break  # partition / detail sections follow
+            columns.append((name, data_type))
+        return columns
+
+    def _exists(self, schema: str, table: str) -> bool:
+        return bool(self.client.query(f"show tables in {schema} like {_quote(table)}"))
+
+    def promote(
+        self, layer: str, tables: list[str], run_id: str, gate: dict[str, Any]
+    ) -> PublishManifest:
+        audit = layer + AUDIT_SUFFIX
+        locations = {f"{layer}.{t}": self.location(f"{audit}.{t}") for t in tables}
+        manifest = PublishManifest(
+            layer=layer,
+            run_id=run_id,
+            published_at=datetime.now(UTC).isoformat(),
+            tables=locations,
+            gate=gate,
+        )
+        self._apply(manifest, template_schema=audit)
+        manifest.write(self.lake.publish / layer)
+        return manifest
+
+    def rollback(self, layer: str, to_run_id: str | None = None) -> PublishManifest:
+        history = self.history(layer)
+        if to_run_id is None:
+            if len(history) < 2:
+                raise PublishError(f"{layer} has no earlier published version to roll back to")
+            target = history[-2]
+        else:
+            matches = [m for m in history if m.run_id == to_run_id]
+            if not matches:
+                known = ", ".join(m.run_id for m in history) or "none"
+                raise PublishError(
+                    f"no published {layer} version from run {to_run_id} (known: {known})"
+                )
+            target = matches[-1]
+        for location in target.tables.values():
+            if not Path(location.removeprefix("file:")).exists() and location.startswith(
+                ("file:", "/")
+            ):
+                raise PublishError(f"version directory {location} is gone (garbage-collected?)")
+        rolled = PublishManifest(
+            layer=layer,
+            run_id=target.run_id,
+            published_at=datetime.now(UTC).isoformat(),
+            tables=target.tables,
+            gate={**target.gate, "rollback_of": history[-1].run_id},
+        )
+        self._apply(rolled, template_schema=None)
+        rolled.write(self.lake.publish / layer)
+        return rolled
+
+    def history(self, layer: str) -> list[PublishManifest]:
+        directory = self.lake.publish / layer
+        return [
+            PublishManifest(**json.loads(p.read_text())) for p in sorted(directory.glob("*.json"))
+        ]
+
+    def _apply(self, manifest: PublishManifest, template_schema: str | None) -> None:
+        self.client.execute(f"create database if not exists {manifest.layer}")
+        for qualified, location in manifest.tables.items():
+            schema, table = qualified.split(".")
+            source = f"{template_schema}.{table}" if template_schema else None
+            if not self._exists(schema, table):
+                self._create(qualified, location, source)
+            elif source is None or self._columns(qualified) == self._columns(source):
+                # The atomic step: one metastore update re-points the table.
+                self.client.execute(f"alter table {qualified} set location {_quote(location)}")
+            else:
+                # A schema change cannot be a single ALTER on a v1 parquet table.
+                self.progress(f"publish: {qualified} changes schema; replacing its definition")
+                self.client.execute(f"drop table {qualified}")
+                self._create(qualified, location, source)
+            self.client.execute(f"refresh table {qualified}")
+            self.progress(f"published {qualified} -> {location}")
+
+    def _create(self, qualified: str, location: str, source: str | None) -> None:
+        if source:
+            self.client.execute(
+                f"create table {qualified} like {source} location {_quote(location)}"
+            )
+        else:
+            self.client.execute(
+                f"create table {qualified} using parquet location {_quote(location)}"
+            )

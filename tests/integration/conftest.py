@@ -1,0 +1,36 @@
+"""One real Spark Thrift engine for the whole test session, on a free port, with its own lake."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from marketpulse.config import Settings
+from marketpulse.engine import Engine, EngineClient, free_port
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    lake = tmp_path_factory.mktemp("lake")
+    s = Settings(home=Path(lake), port=free_port())
+    engine = Engine(s)
+    engine.start(progress=print)
+    try:
+        yield s
+    finally:
+        engine.stop(progress=print)
+
+
+@pytest.fixture()
+def client(settings: Settings) -> Iterator[EngineClient]:
+    c = EngineClient(settings)
+    yield c
+    c.close()
+
+
+def snapshot(client: EngineClient, table: str) -> list[tuple[Any, ...]]:
+    """Every row of a published table, in a stable order."""
+    return sorted(client.query(f"select * from {table}"), key=repr)

@@ -1,0 +1,45 @@
+"""How expectation outcomes become a gate decision (no engine needed)."""
+
+from __future__ import annotations
+
+from marketpulse.gates import ExpectationOutcome, GateResult, _raised
+
+
+def _outcome(success: bool, severity: str = "critical", error: str = "") -> ExpectationOutcome:
+    return ExpectationOutcome(
+        suite="silver__t",
+        table="silver_audit.t",
+        expectation="e",
+        kwargs={},
+        severity=severity,
+        success=success,
+        error=error,
+    )
+
+
+def test_no_outcomes_never_pass() -> None:
+    assert not GateResult("silver", "r", []).passed
+
+
+def test_a_failed_critical_expectation_blocks() -> None:
+    gate = GateResult("silver", "r", [_outcome(True), _outcome(False)])
+    assert not gate.passed and len(gate.blocking) == 1
+
+
+def test_a_failed_warning_is_reported_but_does_not_block() -> None:
+    gate = GateResult("silver", "r", [_outcome(True), _outcome(False, "warning")])
+    assert gate.passed and len(gate.warnings) == 1 and gate.blocking == []
+
+
+def test_exceptions_reported_by_metric_id_are_detected() -> None:
+    nested = {
+        "MetricConfigurationID(x)": {
+            "raised_exception": True,
+            "exception_message": 'TExecuteStatementResp(... errorMessage="Error running query: '
+            "[PARSE_SYNTAX_ERROR] near 'b'\\n== SQL ==...\")",
+        }
+    }
+    assert _raised(nested) == "[PARSE_SYNTAX_ERROR] near 'b'"
+    assert _raised({"raised_exception": True, "exception_message": "boom"}) == "boom"
+    assert _raised({"raised_exception": False}) == ""
+    assert _raised(None) == ""

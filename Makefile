@@ -57,8 +57,9 @@ lint-sql: setup
 	$(BIN)/marketpulse engine start
 	$(BIN)/sqlfluff lint models analyses
 
+# terraform fmt/validate/test (mock providers) and checkov, offline (see infra/README.md).
 infra-check:
-	@if [ -x infra/check ]; then infra/check; else echo "==> infra/check not present; skipped"; fi
+	infra/check
 
 pytest: setup
 	@echo "==> pytest (unit, then integration against a real Spark Thrift engine)"

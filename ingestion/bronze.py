@@ -1,23 +1,45 @@
 """The bronze writer: a delivery lands once, as delivered, with a manifest written last.
 
-Layout (the same under S3): raw/<dataset>/source=<s>/ingest_date=<d>/batch_id=<b>/<file>
-plus `_manifest.json` in the batch directory (hidden from Spark's readers by its `_`).
-A claim file per content hash (raw/<dataset>/_by_sha256/<sha>.json) is written first, so
-a re-delivery is a no-op and a crash mid-batch resumes into the same batch directory.
+Layout (the same under S3): raw/<dataset>/source=<s>/ingest_date=<d>/batch_id=<b>/
+  part-00000.csv|jsonl   the records in the dataset's contract columns, values verbatim
+  _original-<name>       the delivered file itself, byte for byte (vendor drops)
+  _manifest.json         the commit marker, written last
+(Spark skips files whose names start with `_`, so only part files are read as records.)
+Records stream through a staging file while being hashed, so memory stays flat. A claim per
+content hash (raw/<dataset>/_by_sha256/<sha>.json) makes a re-delivery a no-op and lets a
+batch interrupted before its manifest resume into the same directory.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass
+import secrets
+import shutil
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO, Any
 
 from marketpulse.errors import IngestError
+from marketpulse.ingestion.contracts import REJECTED_RECORDS, Contract
 
 MANIFEST = "_manifest.json"
+COMMITTED, QUARANTINED = "committed", "quarantined"
+DEFAULT_MAX_REJECT_RATE = 0.05  # above this share of unreadable lines a batch is quarantined
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A delivered line that could not be read into its contract."""
+
+    line_number: int
+    rule_id: str
+    reason: str
+    raw_record: str | None
 
 
 @dataclass(frozen=True)
@@ -32,6 +54,10 @@ class BatchManifest:
     sha256: str
     schema_version: int
     file: str
+    original_file: str | None = None
+    rejected_count: int = 0  # lines that could not be read; in raw/rejected_records/
+    status: str = "committed"  # or "quarantined": kept, never registered
+    reason: str | None = None
 
     @property
     def partition_path(self) -> str:
@@ -44,6 +70,22 @@ class WriteResult:
     is_new: bool
 
 
+class _HashingWriter:
+    """A text sink that hashes and counts the UTF-8 bytes it writes to a binary file."""
+
+    def __init__(self, handle: IO[bytes]) -> None:
+        self.handle = handle
+        self.sha = hashlib.sha256()
+        self.size = 0
+
+    def write(self, text: str) -> int:
+        data = text.encode("utf-8")
+        self.handle.write(data)
+        self.sha.update(data)
+        self.size += len(data)
+        return len(text)
+
+
 def _atomic_write(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     with tmp.open("wb") as handle:
@@ -53,60 +95,140 @@ def _atomic_write(path: Path, data: bytes) -> None:
     tmp.replace(path)
 
 
+def _serialise(
+    contract: Contract, records: Iterable[Mapping[str, Any]], sink: _HashingWriter
+) -> int:
+    count = 0
+    writer = csv.writer(sink, lineterminator="\n")
+    if contract.file_format == "csv":
+        writer.writerow(contract.names)
+    for record in records:
+        if contract.file_format == "csv":
+            writer.writerow(
+                ["" if record.get(n) is None else record.get(n) for n in contract.names]
+            )
+        else:
+            sink.write(
+                json.dumps(
+                    {n: record.get(n) for n in contract.names},
+                    ensure_ascii=False,
+                    separators=(",", ":"),
+                )
+                + "\n"
+            )
+        count += 1
+    return count
+
+
 class BronzeWriter:
     """Writes batches under a local raw root (the S3 writer shares this contract)."""
 
-    def __init__(self, raw_root: Path) -> None:
+    def __init__(self, raw_root: Path, max_reject_rate: float = DEFAULT_MAX_REJECT_RATE) -> None:
         self.raw_root = raw_root
+        self.max_reject_rate = max_reject_rate
 
-    def write_batch(
+    def write_records(
         self,
-        *,
-        dataset: str,
+        contract: Contract,
         source: str,
-        content: bytes,
-        record_count: int,
-        schema_version: int,
-        filename: str = "data.csv",
+        records: Iterable[Mapping[str, Any]],
+        *,
+        rejections: Sequence[Rejection] = (),
+        original: Path | None = None,
         now: datetime | None = None,
     ) -> WriteResult:
-        if record_count <= 0 or not content:
-            raise IngestError(f"{dataset} delivery from {source} is empty; nothing to land")
-        sha = hashlib.sha256(content).hexdigest()
-        claim = self.raw_root / dataset / "_by_sha256" / f"{sha}.json"
+        """Land a delivery. `rejections` may be filled by the reader while `records` streams."""
+        staging = self.raw_root / "_staging" / secrets.token_hex(8)
+        staging.mkdir(parents=True)
+        try:
+            with (staging / contract.part_name).open("wb") as handle:
+                sink = _HashingWriter(handle)
+                count = _serialise(contract, records, sink)
+                handle.flush()
+                os.fsync(handle.fileno())
+            sha = sink.sha.hexdigest()
+            if rejections:
+                rejected = [{**asdict(r), "dataset": contract.dataset} for r in rejections]
+                (staging / "rejected").mkdir()
+                with (staging / "rejected" / REJECTED_RECORDS.part_name).open("wb") as handle:
+                    rejected_sink = _HashingWriter(handle)
+                    _serialise(REJECTED_RECORDS, rejected, rejected_sink)
+                sha = hashlib.sha256((sha + rejected_sink.sha.hexdigest()).encode()).hexdigest()
+            if count == 0 and not rejections:
+                raise IngestError(
+                    f"{contract.dataset} delivery from {source} has no records; nothing to land"
+                )
+            if original is not None:
+                shutil.copyfile(original, staging / f"_original-{original.name}")
+            status, reason = self._verdict(count, len(rejections))
+            draft = BatchManifest(
+                dataset=contract.dataset,
+                source=source,
+                batch_id="",
+                ingest_date="",
+                ingested_at="",
+                record_count=count,
+                byte_size=sink.size,
+                sha256=sha,
+                schema_version=contract.schema_version,
+                file=contract.part_name,
+                original_file=f"_original-{original.name}" if original else None,
+                rejected_count=len(rejections),
+                status=status,
+                reason=reason,
+            )
+            return self._commit(draft, staging, now)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def _verdict(self, accepted: int, rejected: int) -> tuple[str, str | None]:
+        rate = rejected / (accepted + rejected)
+        if rate > self.max_reject_rate:
+            return QUARANTINED, (
+                f"{rejected} of {accepted + rejected} lines could not be read "
+                f"({rate:.1%} > the {self.max_reject_rate:.1%} limit)"
+            )
+        return COMMITTED, None
+
+    def _commit(self, draft: BatchManifest, staging: Path, now: datetime | None) -> WriteResult:
+        claim = self.raw_root / draft.dataset / "_by_sha256" / f"{draft.sha256}.json"
         if claim.exists():
-            batch_dir = self.raw_root / dataset / json.loads(claim.read_text())["partition_path"]
-            manifest_path = batch_dir / MANIFEST
-            if manifest_path.exists():
-                return WriteResult(BatchManifest(**json.loads(manifest_path.read_text())), False)
-            manifest = BatchManifest(**json.loads(claim.read_text())["manifest"])
+            claimed = BatchManifest(**json.loads(claim.read_text())["manifest"])
+            if (self._batch_dir(claimed) / MANIFEST).exists():
+                return WriteResult(claimed, is_new=False)
+            # Resume: keep the claimed identity, describe what this attempt staged.
+            manifest = replace(
+                draft,
+                batch_id=claimed.batch_id,
+                ingest_date=claimed.ingest_date,
+                ingested_at=claimed.ingested_at,
+            )
         else:
             at = (now or datetime.now(UTC)).astimezone(UTC)
-            manifest = BatchManifest(
-                dataset=dataset,
-                source=source,
-                batch_id=f"{at:%Y%m%dT%H%M%S%f}Z-{sha[:12]}",
+            manifest = replace(
+                draft,
+                batch_id=f"{at:%Y%m%dT%H%M%S%f}Z-{draft.sha256[:12]}",
                 ingest_date=at.date().isoformat(),
                 ingested_at=at.isoformat(),
-                record_count=record_count,
-                byte_size=len(content),
-                sha256=sha,
-                schema_version=schema_version,
-                file=filename,
             )
             claim.parent.mkdir(parents=True, exist_ok=True)
-            _atomic_write(
-                claim,
-                json.dumps(
-                    {"partition_path": manifest.partition_path, "manifest": asdict(manifest)}
-                ).encode(),
-            )
-        batch_dir = self.raw_root / dataset / manifest.partition_path
-        batch_dir.mkdir(parents=True, exist_ok=True)
-        _atomic_write(batch_dir / manifest.file, content)
+            _atomic_write(claim, json.dumps({"manifest": asdict(manifest)}).encode())
+        batch_dir = self._batch_dir(manifest)
+        rejected_dir = self.raw_root / REJECTED_RECORDS.dataset / manifest.partition_path
+        for leftover in (batch_dir, rejected_dir):  # a previous attempt died before its manifest
+            if leftover.exists():
+                shutil.rmtree(leftover)
+        if (staging / "rejected").exists():
+            rejected_dir.parent.mkdir(parents=True, exist_ok=True)
+            (staging / "rejected").rename(rejected_dir)
+        batch_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging.rename(batch_dir)
         # The manifest is the commit marker: written last.
         _atomic_write(batch_dir / MANIFEST, json.dumps(asdict(manifest), indent=2).encode())
-        return WriteResult(manifest, True)
+        return WriteResult(manifest, is_new=True)
+
+    def _batch_dir(self, manifest: BatchManifest) -> Path:
+        return self.raw_root / manifest.dataset / manifest.partition_path
 
     def committed_batches(self, dataset: str) -> list[BatchManifest]:
         root = self.raw_root / dataset

@@ -7,28 +7,32 @@ rescans history, and a batch written but not registered (crash) is picked up nex
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from marketpulse.engine import EngineClient
-from marketpulse.ingestion.bronze import BatchManifest
+from marketpulse.ingestion.bronze import COMMITTED, BatchManifest
+from marketpulse.ingestion.contracts import CONTRACTS, REJECTED_RECORDS, Contract
 
 
-@dataclass(frozen=True)
-class BronzeDataset:
-    name: str
-    columns: tuple[str, ...]  # as delivered; bronze keeps them as strings
-    schema_version: int = 1
-
-
-PRICES_DAILY = BronzeDataset(
-    "prices_daily", ("ticker", "trade_date", "open", "high", "low", "close", "volume")
-)
-DATASETS = {d.name: d for d in (PRICES_DAILY,)}
-
-
-def _quote(value: str) -> str:
+def quote(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def table_ddl(contract: Contract, raw_root: Path) -> str:
+    columns = ", ".join(f"`{c.name}` {c.spark_type}" for c in contract.columns)
+    # Spark reads every non-hidden file of a partition (a glob filter is not applied to
+    # catalog partitions), so a batch directory holds only part files besides `_` files.
+    if contract.file_format == "csv":
+        # Every column is text: nothing is parsed (or silently nulled) before silver.
+        using = "using csv options (header 'true', mode 'PERMISSIVE')"
+    else:
+        using = "using json options (mode 'PERMISSIVE')"
+    return (
+        f"create table if not exists bronze.{contract.dataset} ({columns}, "
+        f"source string, ingest_date string, batch_id string) {using} "
+        f"partitioned by (source, ingest_date, batch_id) "
+        f"location {quote(str(raw_root / contract.dataset))}"
+    )
 
 
 def ensure_tables(client: EngineClient, raw_root: Path) -> None:
@@ -36,17 +40,11 @@ def ensure_tables(client: EngineClient, raw_root: Path) -> None:
     client.execute(
         "create table if not exists bronze.batches (batch_id string, dataset string, "
         "source string, ingest_date string, ingested_at timestamp, record_count bigint, "
-        "byte_size bigint, sha256 string, schema_version int, file string) using parquet"
+        "byte_size bigint, sha256 string, schema_version int, file string, "
+        "rejected_count bigint) using parquet"
     )
-    for dataset in DATASETS.values():
-        columns = ", ".join(f"`{c}` string" for c in dataset.columns)
-        client.execute(
-            f"create table if not exists bronze.{dataset.name} ({columns}, source string, "
-            "ingest_date string, batch_id string) using csv "
-            "options (header 'true', pathGlobFilter '*.csv*', mode 'PERMISSIVE') "
-            "partitioned by (source, ingest_date, batch_id) "
-            f"location {_quote(str(raw_root / dataset.name))}"
-        )
+    for contract in (*CONTRACTS.values(), REJECTED_RECORDS):
+        client.execute(table_ddl(contract, raw_root))
 
 
 def registered_batch_ids(client: EngineClient) -> set[str]:
@@ -62,33 +60,37 @@ def register(
     known = registered_batch_ids(client)
     added = []
     for m in manifests:
-        if m.batch_id in known:
-            continue
-        client.execute(
-            f"alter table bronze.{m.dataset} add if not exists partition ("
-            f"source={_quote(m.source)}, ingest_date={_quote(m.ingest_date)}, "
-            f"batch_id={_quote(m.batch_id)})"
-        )
+        if m.batch_id in known or m.status != COMMITTED:
+            continue  # a quarantined batch is kept on disk but never becomes visible
+        datasets = [m.dataset] + ([REJECTED_RECORDS.dataset] if m.rejected_count else [])
+        for dataset in datasets:
+            client.execute(
+                f"alter table bronze.{dataset} add if not exists partition ("
+                f"source={quote(m.source)}, ingest_date={quote(m.ingest_date)}, "
+                f"batch_id={quote(m.batch_id)})"
+            )
         client.execute(
             "insert into bronze.batches select "
             + ", ".join(
                 [
-                    _quote(m.batch_id),
-                    _quote(m.dataset),
-                    _quote(m.source),
-                    _quote(m.ingest_date),
-                    f"timestamp {_quote(m.ingested_at)}",
+                    quote(m.batch_id),
+                    quote(m.dataset),
+                    quote(m.source),
+                    quote(m.ingest_date),
+                    f"timestamp {quote(m.ingested_at)}",
                     str(m.record_count),
                     str(m.byte_size),
-                    _quote(m.sha256),
+                    quote(m.sha256),
                     str(m.schema_version),
-                    _quote(m.file),
+                    quote(m.file),
+                    str(m.rejected_count),
                 ]
             )
         )
         progress(
             f"bronze: registered {m.dataset} batch {m.batch_id} "
-            f"({m.record_count} records from {m.source})"
+            f"({m.record_count} records from {m.source}"
+            + (f", {m.rejected_count} unreadable lines quarantined)" if m.rejected_count else ")")
         )
         added.append(m)
     return added

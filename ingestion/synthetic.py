@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
+from typing import Any
 
 import numpy as np
 
@@ -14,7 +13,6 @@ DEFAULT_TICKERS = ("AAPL", "MSFT", "JPM", "XOM", "JNJ", "AMZN", "CAT", "NEE")
 DEFAULT_START = date(2024, 1, 2)
 DEFAULT_END = date(2024, 12, 31)
 DEFAULT_SEED = 7
-PRICE_COLUMNS = ("ticker", "trade_date", "open", "high", "low", "close", "volume")
 
 
 def nyse_sessions(start: date, end: date) -> list[date]:
@@ -33,12 +31,10 @@ def generate_prices(
     start: date = DEFAULT_START,
     end: date = DEFAULT_END,
     seed: int = DEFAULT_SEED,
-) -> tuple[bytes, int]:
-    """Return (CSV bytes, record count): one bar per ticker per NYSE session, reproducible."""
+) -> Iterator[dict[str, Any]]:
+    """One bar per ticker per NYSE session as bronze `prices_daily` records, reproducibly."""
     sessions = nyse_sessions(start, end)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(PRICE_COLUMNS)
+    line = 0
     for ticker in sorted(tickers):
         # Seed per ticker so adding a ticker never changes another ticker's bars.
         rng = np.random.default_rng([seed, zlib.crc32(ticker.encode())])
@@ -49,17 +45,15 @@ def generate_prices(
             # Rounded open/close are fixed points of rounding, so these bounds survive it.
             high = round(max(open_, close) * (1 + abs(float(rng.normal(0, 0.006)))), 4)
             low = round(min(open_, close) * (1 - abs(float(rng.normal(0, 0.006)))), 4)
-            volume = int(rng.lognormal(14, 0.4))
-            writer.writerow(
-                [
-                    ticker,
-                    session.isoformat(),
-                    _price(open_),
-                    _price(high),
-                    _price(low),
-                    _price(close),
-                    volume,
-                ]
-            )
+            line += 1
+            yield {
+                "line_number": line,
+                "ticker": ticker,
+                "trade_date": session.isoformat(),
+                "open": _price(open_),
+                "high": _price(high),
+                "low": _price(low),
+                "close": _price(close),
+                "volume": int(rng.lognormal(14, 0.4)),
+            }
             prev_close = close
-    return out.getvalue().encode(), len(sessions) * len(tickers)

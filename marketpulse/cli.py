@@ -8,14 +8,23 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from marketpulse.config import LAYERS, Settings
-from marketpulse.errors import MarketPulseError
+from marketpulse.errors import BatchQuarantined, MarketPulseError
 
 if TYPE_CHECKING:
     from marketpulse.pipeline import BuildReport, Pipeline
+
+# CLI feed name -> what its file holds (the readers live in marketpulse.ingestion.vendor).
+VENDOR_FEEDS = {
+    "prices": "daily bars (CSV: Date, Open, High, Low, Close, Adj Close, Volume[, Ticker])",
+    "corporate-actions": "actions (CSV: Date, Dividends, Stock Splits[, Ticker])",
+    "instruments": "instruments (CSV: Ticker, Name, Sector, Industry, Exchange, ...)",
+    "news": "news articles (JSON Lines)",
+}
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -30,7 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="marketpulse",
         description="MarketPulse: gated market-data lakehouse on a local Spark Thrift engine.",
-        epilog="exit codes: 0 published, 3 a quality gate blocked promotion, 1 error",
+        epilog="exit codes: 0 published, 3 a quality gate blocked promotion (or a delivery "
+        "was quarantined), 1 error",
     )
     parser.add_argument("--home", help="lake directory (env MARKETPULSE_HOME, default .lake/)")
     parser.add_argument(
@@ -44,9 +54,16 @@ def _parser() -> argparse.ArgumentParser:
     ingest = commands.add_parser("ingest", help="land a delivery in bronze")
     feeds = ingest.add_subparsers(dest="feed", required=True)
     feeds.add_parser("synthetic", help="the embedded default data (deterministic)")
-    prices = feeds.add_parser("prices", help="a daily-bars CSV file")
-    prices.add_argument("--file", required=True, type=Path)
-    prices.add_argument("--source", default="vendor")
+    for feed, what in VENDOR_FEEDS.items():
+        drop = feeds.add_parser(feed, help=f"a vendor file of {what}")
+        drop.add_argument("--file", required=True, type=Path, help="the file (plain or gzip)")
+        drop.add_argument("--source", default="vendor", help="who delivered it")
+        if feed in ("prices", "corporate-actions"):
+            drop.add_argument("--ticker", help="the ticker, when the file has no Ticker column")
+    api = feeds.add_parser("alphavantage", help="daily bars from Alpha Vantage TIME_SERIES_DAILY")
+    api.add_argument("--symbol", required=True)
+    api.add_argument("--since", type=date.fromisoformat, help="only bars on or after (ISO)")
+    api.add_argument("--base-url", default="https://www.alphavantage.co/query")
 
     build = commands.add_parser("build", help="build, gate and publish layers from bronze")
     build.add_argument("--layer", choices=[*LAYERS, "all"], default="all")
@@ -74,6 +91,9 @@ def _print_report(pipeline: Pipeline, report: BuildReport) -> int:
             _say(f"    FAILED  {outcome.label()}")
         for outcome in gate.warnings:
             _say(f"    warning {outcome.label()}")
+    if "silver" in report.gates:
+        for dataset, batch, line, rules, reason in pipeline.quarantine_sample():
+            _say(f"    quarantined {dataset} batch {batch} line {line}: {rules} ({reason})")
     for table, rows in pipeline.row_counts(report).items():
         _say(f"  published {table:<28} {rows:>10,} rows")
     _say(f"  gate results: {pipeline.lake.runs / report.run_id}")
@@ -89,7 +109,7 @@ def _print_report(pipeline: Pipeline, report: BuildReport) -> int:
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     from marketpulse.engine import Engine
-    from marketpulse.pipeline import Pipeline, read_file_records
+    from marketpulse.pipeline import Pipeline
     from marketpulse.publish import Publisher, lake_lock
 
     if args.command == "engine":
@@ -104,13 +124,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
     pipeline = Pipeline(settings, _say)
     if args.command == "ingest":
-        if args.feed == "synthetic":
-            pipeline.ingest_default()
-        else:
-            content, count = read_file_records(args.file)
-            pipeline.ingest(
-                dataset="prices_daily", source=args.source, content=content, record_count=count
-            )
+        _ingest(pipeline, args)
         return EXIT_OK
     if args.command == "build":
         layers = LAYERS if args.layer == "all" else (args.layer,)
@@ -127,11 +141,45 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     raise AssertionError(args.command)
 
 
+def _ingest(pipeline: Pipeline, args: argparse.Namespace) -> None:
+    from marketpulse.ingestion import rest, vendor
+
+    if args.feed == "synthetic":
+        pipeline.ingest_default()
+    elif args.feed == "alphavantage":
+        client = rest.AlphaVantageDaily(
+            rest.api_key_from_env(), base_url=args.base_url, progress=_say
+        )
+        pipeline.ingest(
+            "prices_daily", "alphavantage", client.daily_bars(args.symbol, since=args.since)
+        )
+    else:
+        readers = {
+            "prices": lambda: vendor.read_prices_csv(args.file, args.ticker),
+            "corporate-actions": lambda: vendor.read_corporate_actions_csv(args.file, args.ticker),
+            "instruments": lambda: vendor.read_instruments_csv(args.file),
+            "news": lambda: vendor.read_news_jsonl(args.file),
+        }
+        read = readers[args.feed]()
+        pipeline.ingest(
+            read.contract.dataset,
+            args.source,
+            read.records,
+            rejections=read.rejections,
+            original=args.file,
+        )
+        if read.ignored_columns:
+            _say(f"note: columns not in the contract were ignored: {read.ignored_columns}")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings.from_env(home=args.home, port=args.port)
     try:
         return _dispatch(args, settings)
+    except BatchQuarantined as exc:
+        print(f"quarantined: {exc}", file=sys.stderr, flush=True)
+        return EXIT_GATE_BLOCKED
     except MarketPulseError as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)
         return EXIT_ERROR

@@ -25,8 +25,10 @@ class Settings:
         env_home = os.environ.get("MARKETPULSE_HOME")
         env_port = os.environ.get("MARKETPULSE_THRIFT_PORT")
         resolved_home = Path(home or env_home or PROJECT_DIR / ".lake").expanduser().resolve()
+        project = os.environ.get("MARKETPULSE_PROJECT_DIR")
         return cls(
             home=resolved_home,
+            project_dir=Path(project).resolve() if project else PROJECT_DIR,
             port=int(port or env_port or 10000),
             target=os.environ.get("MARKETPULSE_DBT_TARGET", "local"),
         )

@@ -6,18 +6,20 @@ import json
 import secrets
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from marketpulse import history
 from marketpulse.config import AUDIT_SUFFIX, LAYERS, Settings
 from marketpulse.engine import Engine, EngineClient
-from marketpulse.errors import BuildError
+from marketpulse.errors import BatchQuarantined, BuildError, engine_error_message
 from marketpulse.gates import ExpectationOutcome, Gate, GateResult, load_suites
-from marketpulse.ingestion import catalog, synthetic
-from marketpulse.ingestion.bronze import BronzeWriter, WriteResult
+from marketpulse.ingestion import calendar, catalog, synthetic
+from marketpulse.ingestion.bronze import QUARANTINED, BronzeWriter, Rejection, WriteResult
+from marketpulse.ingestion.contracts import CONTRACTS
 from marketpulse.publish import Publisher, PublishManifest, lake_lock
 
 
@@ -54,43 +56,61 @@ class Pipeline:
 
     # --- ingestion -------------------------------------------------------------------------
     def ingest(
-        self, *, dataset: str, source: str, content: bytes, record_count: int
+        self,
+        dataset: str,
+        source: str,
+        records: Iterable[Mapping[str, Any]],
+        *,
+        rejections: Sequence[Rejection] = (),
+        original: Path | None = None,
     ) -> WriteResult:
-        spec = catalog.DATASETS[dataset]
-        result = self.writer.write_batch(
-            dataset=dataset,
-            source=source,
-            content=content,
-            record_count=record_count,
-            schema_version=spec.schema_version,
+        result = self.writer.write_records(
+            CONTRACTS[dataset], source, records, rejections=rejections, original=original
         )
-        state = "landed" if result.is_new else "already landed (no-op)"
         m = result.manifest
+        state = "landed" if result.is_new else "already landed (no-op)"
         self.progress(
-            f"bronze: {dataset} batch {m.batch_id} {state}: "
-            f"{m.record_count} records, {m.byte_size} bytes, sha256 {m.sha256[:12]}"
+            f"bronze: {dataset} batch {m.batch_id} {state}: {m.record_count} records"
+            + (f", {m.rejected_count} unreadable lines" if m.rejected_count else "")
+            + f", {m.byte_size} bytes, sha256 {m.sha256[:12]}"
         )
+        if m.status == QUARANTINED:
+            raise BatchQuarantined(
+                dataset, m.batch_id, str(self.lake.raw / dataset / m.partition_path), m.reason or ""
+            )
         self.register_pending()
         return result
 
     def ingest_default(self) -> WriteResult:
-        content, count = synthetic.generate_prices()
-        return self.ingest(
-            dataset="prices_daily", source="synthetic", content=content, record_count=count
-        )
+        return self.ingest("prices_daily", "synthetic", synthetic.generate_prices())
 
     def register_pending(self) -> None:
         """Register every committed batch not yet in the catalog (also after a crash)."""
         client = self.client()
         catalog.ensure_tables(client, self.lake.raw)
-        for dataset in catalog.DATASETS:
+        for dataset in CONTRACTS:
             catalog.register(client, self.writer.committed_batches(dataset), self.progress)
+
+    def ensure_calendar(self) -> None:
+        """Deliver the sessions covering every year the price data touches (no-op if known)."""
+        first, last = self.client().query(
+            "select cast(min(d) as string), cast(max(d) as string) from ("
+            "select cast(trim(trade_date) as date) as d from bronze.prices_daily "
+            "where trim(trade_date) rlike '^[0-9]{4}-[0-9]{2}-[0-9]{2}$')"
+        )[0]
+        if first is None:
+            return
+        start, end = calendar.covering_years(date.fromisoformat(first), date.fromisoformat(last))
+        self.ingest(
+            "trading_sessions", calendar.calendar_source(), calendar.session_records(start, end)
+        )
 
     # --- build / gate / publish ------------------------------------------------------------
     def build(self, layers: tuple[str, ...] = LAYERS) -> BuildReport:
         report = BuildReport(run_id=new_run_id())
         with lake_lock(self.lake):
             self.register_pending()
+            self.ensure_calendar()
             client = self.client()
             publisher = Publisher(client, self.lake, self.progress)
             for layer in layers:
@@ -103,6 +123,7 @@ class Pipeline:
                     outcomes=gate.outcomes + test_outcomes + self._unguarded(layer, tables),
                 )
                 gate.write(self.lake.runs / report.run_id / f"gate_{layer}.json")
+                history.record(client, gate)
                 report.gates[layer] = gate
                 if not gate.passed:
                     report.blocked_layer = layer
@@ -176,8 +197,9 @@ class Pipeline:
             r for r in results if r["unique_id"].startswith("model.") and r["status"] != "success"
         ]
         if failed_models:
-            names = ", ".join(
-                f"{r['unique_id']} ({r['status']}: {r.get('message')})" for r in failed_models
+            names = "; ".join(
+                f"{r['unique_id']} ({r['status']}: {engine_error_message(str(r.get('message')))})"
+                for r in failed_models
             )
             raise BuildError(f"dbt could not build {layer}: {names}; see {run_dir / 'dbt.log'}")
         tables = sorted(
@@ -216,6 +238,14 @@ class Pipeline:
         self.ingest_default()
         return self.build()
 
+    def quarantine_sample(self, limit: int = 5) -> list[tuple[Any, ...]]:
+        """Unresolved quarantined records of the latest silver audit build, newest first."""
+        return self.client().query(
+            "select dataset, batch_id, line_number, rule_ids, reason "
+            "from silver_audit.quarantine where not is_resolved "
+            f"order by detected_at desc, batch_id, line_number limit {int(limit)}"
+        )
+
     def row_counts(self, report: BuildReport) -> dict[str, int]:
         client = self.client()
         return {
@@ -223,10 +253,3 @@ class Pipeline:
             for manifest in report.published.values()
             for table in manifest.tables
         }
-
-
-def read_file_records(path: Path) -> tuple[bytes, int]:
-    """Bytes of a delivered CSV and its record count (lines after the header)."""
-    content = path.read_bytes()
-    lines = [line for line in content.splitlines() if line.strip()]
-    return content, max(len(lines) - 1, 0)

@@ -11,12 +11,14 @@ batches as (
 
 final as (
     select
+        bars.line_number,
         bars.ticker,
         bars.trade_date,
         bars.open,
         bars.high,
         bars.low,
         bars.close,
+        bars.adj_close,
         bars.volume,
         bars.source,
         bars.batch_id,

@@ -1,19 +1,91 @@
+{#-
+    Per-ticker daily facts on split-adjusted prices. Windows count sessions a ticker
+    traded (rows), not calendar days. EMAs are pandas' `ewm(span, adjust=True)` over the
+    last 400 sessions: older weights are below 1e-13 of the newest, far inside 1e-9.
+-#}
+{%- set ema_window = 400 -%}
+
 with
 
 prices as (
     select * from {{ ref('prices_daily') }}
 ),
 
-with_previous as (
+sequenced as (
     select
         ticker,
         trade_date,
         close,
-        volume,
-        lag(close) over (
-            partition by ticker order by trade_date
-        ) as previous_close
+        adj_close,
+        adj_high,
+        adj_low,
+        adj_volume,
+        lag(adj_close, 1) over by_session as adj_close_1_back,
+        lag(adj_close, 5) over by_session as adj_close_5_back,
+        lag(adj_close, 21) over by_session as adj_close_21_back,
+        row_number() over by_session as session_number
     from prices
+    window by_session as (partition by ticker order by trade_date asc)
+),
+
+with_returns as (
+    select
+        *,
+        adj_close / adj_close_1_back - 1 as return_1d,
+        adj_close / adj_close_5_back - 1 as return_5d,
+        adj_close / adj_close_21_back - 1 as return_21d,
+        ln(adj_close / adj_close_1_back) as log_return_1d
+    from sequenced
+),
+
+windowed as (
+    select
+        *,
+        avg(adj_close) over (
+            partition by ticker order by trade_date
+            rows between 19 preceding and current row
+        ) as sma_20_raw,
+        avg(adj_close) over (
+            partition by ticker order by trade_date
+            rows between 49 preceding and current row
+        ) as sma_50_raw,
+        avg(adj_close) over (
+            partition by ticker order by trade_date
+            rows between 199 preceding and current row
+        ) as sma_200_raw,
+        collect_list(adj_close) over (
+            partition by ticker order by trade_date
+            rows between {{ ema_window - 1 }} preceding and current row
+        ) as recent_closes,
+        stddev_samp(log_return_1d) over (
+            partition by ticker order by trade_date
+            rows between 20 preceding and current row
+        ) as log_return_stddev_21,
+        count(log_return_1d) over (
+            partition by ticker order by trade_date
+            rows between 20 preceding and current row
+        ) as log_returns_in_21,
+        max(adj_close) over (
+            partition by ticker order by trade_date
+            rows between unbounded preceding and current row
+        ) as running_peak_close,
+        max(adj_high) over (
+            partition by ticker order by trade_date
+            rows between 251 preceding and current row
+        ) as high_52w,
+        min(adj_low) over (
+            partition by ticker order by trade_date
+            rows between 251 preceding and current row
+        ) as low_52w,
+        avg(adj_volume) over (
+            partition by ticker order by trade_date
+            rows between 20 preceding and 1 preceding
+        ) as volume_mean_20,
+        stddev_samp(adj_volume) over (
+            partition by ticker order by trade_date
+            rows between 20 preceding and 1 preceding
+        ) as volume_stddev_20
+    from with_returns
 ),
 
 final as (
@@ -21,9 +93,28 @@ final as (
         ticker,
         trade_date,
         close,
-        volume,
-        close / previous_close - 1 as return_1d
-    from with_previous
+        adj_close,
+        adj_volume,
+        return_1d,
+        return_5d,
+        return_21d,
+        log_return_1d,
+        high_52w,
+        low_52w,
+        case when session_number >= 20 then sma_20_raw end as sma_20,
+        case when session_number >= 50 then sma_50_raw end as sma_50,
+        case when session_number >= 200 then sma_200_raw end as sma_200,
+        {{ mp_ema('recent_closes', 12) }} as ema_12,
+        {{ mp_ema('recent_closes', 26) }} as ema_26,
+        case
+            when log_returns_in_21 = 21 then log_return_stddev_21 * sqrt(252)
+        end as volatility_21d_annualised,
+        adj_close / running_peak_close - 1 as drawdown,
+        case
+            when session_number > 20 and volume_stddev_20 > 0
+                then (adj_volume - volume_mean_20) / volume_stddev_20
+        end as volume_zscore_20
+    from windowed
 )
 
 select * from final

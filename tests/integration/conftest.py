@@ -10,6 +10,7 @@ import pytest
 
 from marketpulse.config import Settings
 from marketpulse.engine import Engine, EngineClient, free_port
+from marketpulse.pipeline import BuildReport, Pipeline
 
 
 @pytest.fixture(scope="session")
@@ -22,6 +23,12 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         yield s
     finally:
         engine.stop(progress=print)
+
+
+@pytest.fixture(scope="session")
+def default_run(settings: Settings) -> BuildReport:
+    """The whole pipeline once on the embedded default data (what `make run` does)."""
+    return Pipeline(settings).run()
 
 
 @pytest.fixture()

@@ -7,24 +7,27 @@ from pathlib import Path
 import pytest
 
 from marketpulse.errors import IngestError
-from marketpulse.ingestion.bronze import MANIFEST, BronzeWriter
+from marketpulse.ingestion.bronze import COMMITTED, MANIFEST, QUARANTINED, BronzeWriter, Rejection
+from marketpulse.ingestion.contracts import NEWS_ARTICLES, PRICES_DAILY
 
-CONTENT = b"ticker,trade_date,open,high,low,close,volume\nAAA,2024-01-02,1,2,0.5,1.5,10\n"
 NOW = datetime(2026, 1, 5, 14, 30, tzinfo=UTC)
+BAR = {
+    "line_number": 1,
+    "ticker": "AAA",
+    "trade_date": "2024-01-02",
+    "open": "1",
+    "high": "2",
+    "low": "0.5",
+    "close": "1.5",
+    "volume": "10",
+}
 
 
-def _write(writer: BronzeWriter, content: bytes = CONTENT, now: datetime = NOW):
-    return writer.write_batch(
-        dataset="prices_daily",
-        source="vendor",
-        content=content,
-        record_count=1,
-        schema_version=1,
-        now=now,
-    )
+def _write(writer: BronzeWriter, records: list[dict] | None = None, now: datetime = NOW):
+    return writer.write_records(PRICES_DAILY, "vendor", records or [BAR], now=now)
 
 
-def test_batch_lands_with_manifest_in_partitioned_layout(tmp_path: Path) -> None:
+def test_batch_lands_in_contract_columns_with_manifest(tmp_path: Path) -> None:
     result = _write(BronzeWriter(tmp_path))
     m = result.manifest
     batch_dir = (
@@ -35,14 +38,33 @@ def test_batch_lands_with_manifest_in_partitioned_layout(tmp_path: Path) -> None
         / (f"batch_id={m.batch_id}")
     )
     assert result.is_new
-    assert (batch_dir / "data.csv").read_bytes() == CONTENT
+    assert (batch_dir / "part-00000.csv").read_text().splitlines() == [
+        "line_number,ticker,trade_date,open,high,low,close,adj_close,volume",
+        "1,AAA,2024-01-02,1,2,0.5,1.5,,10",
+    ]
     manifest = json.loads((batch_dir / MANIFEST).read_text())
-    assert manifest["record_count"] == 1 and manifest["byte_size"] == len(CONTENT)
+    assert manifest["record_count"] == 1
+    assert manifest["byte_size"] == (batch_dir / "part-00000.csv").stat().st_size
     assert manifest["sha256"] == m.sha256 and manifest["schema_version"] == 1
     assert manifest["ingested_at"] == NOW.isoformat()
+    assert not (tmp_path / "_staging").exists() or not any((tmp_path / "_staging").iterdir())
 
 
-def test_redelivering_the_same_bytes_is_a_no_op_even_on_another_day(tmp_path: Path) -> None:
+def test_json_feeds_keep_lists_and_unicode(tmp_path: Path) -> None:
+    article = {
+        "line_number": 1,
+        "article_id": "a1",
+        "published_at": "2024-01-02T21:05:00Z",
+        "headline": "Café ☕ beats",
+        "publisher": "wire",
+        "tickers": ["AAA", "BBB"],
+    }
+    m = BronzeWriter(tmp_path).write_records(NEWS_ARTICLES, "news", [article], now=NOW).manifest
+    line = (tmp_path / "news_articles" / m.partition_path / "part-00000.jsonl").read_text()
+    assert json.loads(line) == {**article, "summary": None, "url": None}
+
+
+def test_redelivering_the_same_records_is_a_no_op_even_on_another_day(tmp_path: Path) -> None:
     writer = BronzeWriter(tmp_path)
     first = _write(writer)
     again = _write(writer, now=datetime(2026, 2, 1, tzinfo=UTC))
@@ -53,8 +75,7 @@ def test_redelivering_the_same_bytes_is_a_no_op_even_on_another_day(tmp_path: Pa
 def test_a_corrected_delivery_is_a_new_batch(tmp_path: Path) -> None:
     writer = BronzeWriter(tmp_path)
     _write(writer)
-    corrected = _write(writer, content=CONTENT.replace(b"1.5", b"1.6"))
-    assert corrected.is_new
+    assert _write(writer, [{**BAR, "close": "1.6"}]).is_new
     assert len(writer.committed_batches("prices_daily")) == 2
 
 
@@ -71,8 +92,45 @@ def test_crash_before_the_manifest_resumes_into_the_same_batch(tmp_path: Path) -
     ]
 
 
-def test_empty_delivery_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(IngestError, match="empty"):
-        BronzeWriter(tmp_path).write_batch(
-            dataset="prices_daily", source="v", content=b"", record_count=0, schema_version=1
-        )
+def test_a_delivery_without_records_is_refused_and_leaves_nothing(tmp_path: Path) -> None:
+    with pytest.raises(IngestError, match="no records"):
+        BronzeWriter(tmp_path).write_records(PRICES_DAILY, "vendor", [])
+    assert not (tmp_path / "prices_daily").exists()
+    assert list((tmp_path / "_staging").iterdir()) == []
+
+
+def test_unreadable_lines_land_beside_the_batch_with_reasons(tmp_path: Path) -> None:
+    rejections = [Rejection(2, "csv_field_count", "9 fields, expected 8", "AAA,1,2")]
+    good = [{**BAR, "line_number": n, "trade_date": f"2024-01-{n + 1:02d}"} for n in range(1, 30)]
+    m = (
+        BronzeWriter(tmp_path)
+        .write_records(PRICES_DAILY, "vendor", good, rejections=rejections, now=NOW)
+        .manifest
+    )
+    assert m.status == COMMITTED and m.rejected_count == 1
+    rejected = tmp_path / "rejected_records" / m.partition_path / "part-00000.jsonl"
+    assert json.loads(rejected.read_text()) == {
+        "line_number": 2,
+        "dataset": "prices_daily",
+        "rule_id": "csv_field_count",
+        "reason": "9 fields, expected 8",
+        "raw_record": "AAA,1,2",
+    }
+
+
+def test_too_many_unreadable_lines_quarantine_the_batch(tmp_path: Path) -> None:
+    rejections = [Rejection(n, "encoding", "not UTF-8", None) for n in range(2, 5)]
+    m = (
+        BronzeWriter(tmp_path, max_reject_rate=0.05)
+        .write_records(PRICES_DAILY, "vendor", [BAR], rejections=rejections, now=NOW)
+        .manifest
+    )
+    assert m.status == QUARANTINED and "3 of 4 lines could not be read" in (m.reason or "")
+    assert (tmp_path / "prices_daily" / m.partition_path / MANIFEST).exists()  # kept, not lost
+
+
+def test_different_bad_lines_make_a_different_delivery(tmp_path: Path) -> None:
+    writer = BronzeWriter(tmp_path, max_reject_rate=1.0)
+    a = writer.write_records(PRICES_DAILY, "v", [BAR], rejections=[Rejection(2, "r", "x", "a")])
+    b = writer.write_records(PRICES_DAILY, "v", [BAR], rejections=[Rejection(2, "r", "x", "b")])
+    assert a.manifest.sha256 != b.manifest.sha256 and b.is_new

@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 PIP_VERSION := 26.3
 
-.PHONY: setup run test lint lint-py lint-sql infra-check pytest test-fast engine-start \
+.PHONY: setup run test lint lint-py lint-sql infra-check browser pytest test-fast engine-start \
         engine-stop engine-status constraints clean prerequisites
 
 setup: $(STAMP)
@@ -61,7 +61,19 @@ lint-sql: setup
 infra-check:
 	infra/check
 
-pytest: setup
+# The trust report is tested in headless Chromium (Debian's package; CI runs as root).
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "==> installing chromium (Debian) for the report tests"; \
+	    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "The report tests need Chromium: 'sudo apt-get install -y chromium' (Debian/Ubuntu)."; \
+	    exit 1; \
+	  fi; }
+
+pytest: setup browser
 	@echo "==> pytest (unit, then integration against a real Spark Thrift engine)"
 	$(BIN)/pytest
 

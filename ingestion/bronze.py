@@ -18,7 +18,7 @@ import json
 import os
 import secrets
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,6 +30,15 @@ from marketpulse.ingestion.contracts import REJECTED_RECORDS, Contract
 MANIFEST = "_manifest.json"
 COMMITTED, QUARANTINED = "committed", "quarantined"
 DEFAULT_MAX_REJECT_RATE = 0.05  # above this share of unreadable lines a batch is quarantined
+
+
+def _no_fault() -> None:
+    pass
+
+
+# Called after the data is in place and before the commit marker; tests replace it to kill
+# the process at the worst moment.
+before_manifest: Callable[[], None] = _no_fault
 
 
 @dataclass(frozen=True)
@@ -223,6 +232,7 @@ class BronzeWriter:
             (staging / "rejected").rename(rejected_dir)
         batch_dir.parent.mkdir(parents=True, exist_ok=True)
         staging.rename(batch_dir)
+        before_manifest()  # a fault-injection point for crash tests
         # The manifest is the commit marker: written last.
         _atomic_write(batch_dir / MANIFEST, json.dumps(asdict(manifest), indent=2).encode())
         return WriteResult(manifest, is_new=True)

@@ -7,7 +7,6 @@ rescans history, and a batch written but not registered (crash) is picked up nex
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
 from marketpulse.engine import EngineClient
 from marketpulse.ingestion.bronze import COMMITTED, BatchManifest
@@ -18,7 +17,7 @@ def quote(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def table_ddl(contract: Contract, raw_root: Path) -> str:
+def table_ddl(contract: Contract, raw_root: str) -> str:
     columns = ", ".join(f"`{c.name}` {c.spark_type}" for c in contract.columns)
     # Spark reads every non-hidden file of a partition (a glob filter is not applied to
     # catalog partitions), so a batch directory holds only part files besides `_` files.
@@ -31,11 +30,11 @@ def table_ddl(contract: Contract, raw_root: Path) -> str:
         f"create table if not exists bronze.{contract.dataset} ({columns}, "
         f"source string, ingest_date string, batch_id string) {using} "
         f"partitioned by (source, ingest_date, batch_id) "
-        f"location {quote(str(raw_root / contract.dataset))}"
+        f"location {quote(raw_root.rstrip('/') + '/' + contract.dataset)}"
     )
 
 
-def ensure_tables(client: EngineClient, raw_root: Path) -> None:
+def ensure_tables(client: EngineClient, raw_root: str) -> None:
     client.execute("create database if not exists bronze")
     client.execute(
         "create table if not exists bronze.batches (batch_id string, dataset string, "

@@ -143,6 +143,21 @@ TRADING_SESSIONS = Contract(
     ),
 )
 
+
+# Decisions an operator records with `marketpulse release`: waive a rule for named keys.
+OPERATOR_RELEASES = Contract(
+    "operator_releases",
+    "csv",
+    (
+        LINE_NUMBER,
+        Column("ticker", "The ticker released."),
+        Column("trade_date", "The session the rule fired on (e.g. the jump date)."),
+        Column("rule_id", "The rule waived, e.g. split_like_jump."),
+        Column("reason", "Why, in the operator's words."),
+        Column("released_by", "Who decided."),
+    ),
+)
+
 # Every feed that lands in bronze (rejected records are a by-product, not a feed).
 CONTRACTS: dict[str, Contract] = {
     c.dataset: c
@@ -153,5 +168,6 @@ CONTRACTS: dict[str, Contract] = {
         NEWS_ARTICLES,
         NEWS_SENTIMENT,
         TRADING_SESSIONS,
+        OPERATOR_RELEASES,
     )
 }

@@ -7,6 +7,7 @@ Heavy imports (pyspark, GX, pandas) happen inside the commands so `--help` is in
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from datetime import date
 from pathlib import Path
@@ -25,6 +26,21 @@ VENDOR_FEEDS = {
     "instruments": "instruments (CSV: Ticker, Name, Sector, Industry, Exchange, ...)",
     "news": "news articles (JSON Lines)",
 }
+
+# Kept here (not imported) so `--help` stays instant; a unit test keeps it in sync.
+SIMULATOR_FAULTS = (
+    "duplicate_batch",
+    "restated_bar",
+    "late_bar",
+    "malformed_lines",
+    "nan_price",
+    "inf_price",
+    "negative_price",
+    "negative_volume",
+    "ohlc_break",
+    "split_without_action",
+    "missing_column",
+)
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -53,7 +69,22 @@ def _parser() -> argparse.ArgumentParser:
 
     ingest = commands.add_parser("ingest", help="land a delivery in bronze")
     feeds = ingest.add_subparsers(dest="feed", required=True)
-    feeds.add_parser("synthetic", help="the embedded default data (deterministic)")
+    synthetic = feeds.add_parser(
+        "synthetic", help="the built-in market simulator (the default data; deterministic)"
+    )
+    synthetic.add_argument("--tickers", type=int, default=50)
+    synthetic.add_argument("--start", type=date.fromisoformat, default=date(2024, 1, 2))
+    synthetic.add_argument("--end", type=date.fromisoformat, default=date(2024, 12, 31))
+    synthetic.add_argument("--seed", type=int, default=7)
+    synthetic.add_argument(
+        "--faults", default="", help="comma-separated, from: " + ", ".join(SIMULATOR_FAULTS)
+    )
+    synthetic.add_argument(
+        "--batch-sessions",
+        type=int,
+        default=0,
+        help="one prices delivery per N sessions (0: one for the range)",
+    )
     for feed, what in VENDOR_FEEDS.items():
         drop = feeds.add_parser(feed, help=f"a vendor file of {what}")
         drop.add_argument("--file", required=True, type=Path, help="the file (plain or gzip)")
@@ -69,6 +100,24 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--layer", choices=[*LAYERS, "all"], default="all")
 
     commands.add_parser("run", help="start the engine, ingest the default data, build all")
+
+    report = commands.add_parser("report", help="(re)build the trust report for a run")
+    report.add_argument("--run", dest="run_id", help="run id (default: the latest run)")
+    report.add_argument("--open", action="store_true", help="open it in a browser")
+
+    release = commands.add_parser(
+        "release", help="waive a rule for one key, with a recorded reason (next build publishes)"
+    )
+    release.add_argument("--ticker", required=True)
+    release.add_argument(
+        "--date",
+        required=True,
+        type=date.fromisoformat,
+        help="the session the rule fired on, e.g. the jump date (ISO)",
+    )
+    release.add_argument("--rule", default="split_like_jump", choices=["split_like_jump"])
+    release.add_argument("--reason", required=True, help="why; kept in bronze for audit")
+    release.add_argument("--by", default=getpass.getuser(), help="who decides")
 
     rollback = commands.add_parser("rollback", help="re-publish an earlier version of a layer")
     rollback.add_argument("layer", choices=LAYERS)
@@ -97,6 +146,7 @@ def _print_report(pipeline: Pipeline, report: BuildReport) -> int:
     for table, rows in pipeline.row_counts(report).items():
         _say(f"  published {table:<28} {rows:>10,} rows")
     _say(f"  gate results: {pipeline.lake.runs / report.run_id}")
+    _say(f"  trust report: {_build_report(pipeline.settings, report.run_id)}")
     _say(f"  Data Docs:    {data_docs_index(pipeline.settings)}")
     if report.blocked:
         _say(
@@ -126,11 +176,20 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "ingest":
         _ingest(pipeline, args)
         return EXIT_OK
+    if args.command == "report":
+        return _report(settings, args.run_id, args.open)
     if args.command == "build":
         layers = LAYERS if args.layer == "all" else (args.layer,)
         return _print_report(pipeline, pipeline.build(layers))
     if args.command == "run":
         return _print_report(pipeline, pipeline.run())
+    if args.command == "release":
+        pipeline.release(args.ticker, args.date, args.rule, args.reason, args.by)
+        _say(
+            f"released {args.rule} for {args.ticker.upper()} on {args.date}; "
+            "the next `marketpulse build` publishes its held sessions"
+        )
+        return EXIT_OK
     if args.command == "rollback":
         with lake_lock(settings.lake):
             manifest = Publisher(pipeline.client(), settings.lake, _say).rollback(
@@ -141,11 +200,47 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     raise AssertionError(args.command)
 
 
+def _build_report(settings: Settings, run_id: str) -> str:
+    from marketpulse.report import build_report
+
+    try:
+        return str(build_report(settings, run_id, progress=lambda _m: None))
+    except MarketPulseError as exc:  # the report must never hide the run's own outcome
+        return f"not built ({exc})"
+
+
+def _report(settings: Settings, run_id: str | None, open_it: bool) -> int:
+    runs = sorted(p.name for p in settings.lake.runs.glob("*") if p.is_dir())
+    if not runs:
+        raise MarketPulseError(f"no runs in {settings.lake.runs}; run `marketpulse build` first")
+    from marketpulse.report import build_report
+
+    page = build_report(settings, run_id or runs[-1], progress=_say)
+    _say(f"trust report: {page}")
+    if open_it:
+        import webbrowser
+
+        webbrowser.open(page.as_uri())
+    return EXIT_OK
+
+
 def _ingest(pipeline: Pipeline, args: argparse.Namespace) -> None:
     from marketpulse.ingestion import rest, vendor
 
     if args.feed == "synthetic":
-        pipeline.ingest_default()
+        from marketpulse.ingestion.simulator import SimulationConfig
+
+        faults = tuple(f.strip() for f in args.faults.split(",") if f.strip())
+        pipeline.ingest_simulated(
+            SimulationConfig(
+                tickers=args.tickers,
+                start=args.start,
+                end=args.end,
+                seed=args.seed,
+                faults=faults,
+                batch_sessions=args.batch_sessions,
+            )
+        )
     elif args.feed == "alphavantage":
         client = rest.AlphaVantageDaily(
             rest.api_key_from_env(), base_url=args.base_url, progress=_say

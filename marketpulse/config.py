@@ -19,6 +19,16 @@ class Settings:
     user: str = "marketpulse"
     project_dir: Path = PROJECT_DIR
     target: str = "local"
+    raw_bucket: str | None = None  # bronze in s3://<raw_bucket>/raw instead of <home>/raw
+
+    @property
+    def manages_engine(self) -> bool:
+        """Locally MarketPulse runs its own engine; on EMR the cluster's Thrift server is used."""
+        return self.target == "local"
+
+    @property
+    def raw_root(self) -> str:
+        return f"s3://{self.raw_bucket}/raw" if self.raw_bucket else str(self.lake.raw)
 
     @classmethod
     def from_env(cls, home: str | Path | None = None, port: int | None = None) -> Settings:
@@ -26,11 +36,21 @@ class Settings:
         env_port = os.environ.get("MARKETPULSE_THRIFT_PORT")
         resolved_home = Path(home or env_home or PROJECT_DIR / ".lake").expanduser().resolve()
         project = os.environ.get("MARKETPULSE_PROJECT_DIR")
+        target = os.environ.get("MARKETPULSE_DBT_TARGET", "local")
+        if target == "emr":  # through the SSM port-forward to the EMR primary (infra/README.md)
+            host = os.environ.get("MARKETPULSE_EMR_THRIFT_HOST", "127.0.0.1")
+            port = port or int(os.environ.get("MARKETPULSE_EMR_THRIFT_PORT", "10001"))
+            user = "hadoop"
+        else:
+            host, user = "127.0.0.1", "marketpulse"
         return cls(
             home=resolved_home,
-            project_dir=Path(project).resolve() if project else PROJECT_DIR,
+            host=host,
             port=int(port or env_port or 10000),
-            target=os.environ.get("MARKETPULSE_DBT_TARGET", "local"),
+            user=user,
+            project_dir=Path(project).resolve() if project else PROJECT_DIR,
+            target=target,
+            raw_bucket=os.environ.get("MARKETPULSE_RAW_BUCKET") or None,
         )
 
     @property

@@ -29,6 +29,7 @@ JAVA_HINT = (
     "or point JAVA_HOME at one"
 )
 START_TIMEOUT_S = 180
+METADATA_CACHE_TTL_S = 2
 SUPPORTED_JAVA = (17,)
 
 
@@ -227,6 +228,11 @@ class Engine:
             "spark.driver.host": "127.0.0.1",
             "spark.sql.shuffle.partitions": "8",
             "spark.sql.session.timeZone": "UTC",
+            # Each Thrift session caches resolved tables forever by default, so a reader that
+            # queried a table before a promotion would keep reading the old version. A short
+            # TTL makes every session see a promotion within seconds (versions are immutable,
+            # so a cached reader still reads a complete, earlier version meanwhile).
+            "spark.sql.metadataCacheTTLSeconds": str(METADATA_CACHE_TTL_S),
             "spark.ui.showConsoleProgress": "false",
         }
         args = [

@@ -15,11 +15,13 @@ from typing import Any
 from marketpulse import history
 from marketpulse.config import AUDIT_SUFFIX, LAYERS, Settings
 from marketpulse.engine import Engine, EngineClient
-from marketpulse.errors import BatchQuarantined, BuildError, engine_error_message
+from marketpulse.errors import BatchQuarantined, BuildError, IngestError, engine_error_message
 from marketpulse.gates import ExpectationOutcome, Gate, GateResult, load_suites
-from marketpulse.ingestion import calendar, catalog, synthetic
+from marketpulse.ingestion import calendar, catalog
 from marketpulse.ingestion.bronze import QUARANTINED, BronzeWriter, Rejection, WriteResult
 from marketpulse.ingestion.contracts import CONTRACTS
+from marketpulse.ingestion.s3 import S3BronzeWriter, S3Settings
+from marketpulse.ingestion.simulator import SimulationConfig, simulate
 from marketpulse.publish import Publisher, PublishManifest, lake_lock
 
 
@@ -49,7 +51,11 @@ class Pipeline:
         self.settings = settings
         self.lake = settings.lake
         self.progress = progress
-        self.writer = BronzeWriter(self.lake.raw)
+        self.writer: BronzeWriter | S3BronzeWriter = (
+            S3BronzeWriter(S3Settings.from_env(), progress=progress)
+            if settings.raw_bucket
+            else BronzeWriter(self.lake.raw)
+        )
 
     def client(self) -> EngineClient:
         return EngineClient(self.settings)
@@ -63,6 +69,7 @@ class Pipeline:
         *,
         rejections: Sequence[Rejection] = (),
         original: Path | None = None,
+        register: bool = True,
     ) -> WriteResult:
         result = self.writer.write_records(
             CONTRACTS[dataset], source, records, rejections=rejections, original=original
@@ -76,18 +83,57 @@ class Pipeline:
         )
         if m.status == QUARANTINED:
             raise BatchQuarantined(
-                dataset, m.batch_id, str(self.lake.raw / dataset / m.partition_path), m.reason or ""
+                dataset,
+                m.batch_id,
+                f"{self.settings.raw_root}/{dataset}/{m.partition_path}",
+                m.reason or "",
             )
-        self.register_pending()
+        if register:
+            self.register_pending()
         return result
 
-    def ingest_default(self) -> WriteResult:
-        return self.ingest("prices_daily", "synthetic", synthetic.generate_prices())
+    def ingest_simulated(self, config: SimulationConfig | None = None) -> list[WriteResult]:
+        """Land the simulator's deliveries (the default data); registered once at the end."""
+        config = config or SimulationConfig()
+        results, quarantined = [], []
+        deliveries = list(simulate(config))
+        for number, delivery in enumerate(deliveries, start=1):
+            self.progress(f"[{number}/{len(deliveries)}] {delivery.description}")
+            try:
+                results.append(
+                    self.ingest(
+                        delivery.dataset,
+                        delivery.source,
+                        delivery.records,
+                        rejections=delivery.rejections,
+                        register=False,
+                    )
+                )
+            except BatchQuarantined as exc:
+                quarantined.append(exc)  # keep landing the rest; report at the end
+        self.register_pending()
+        if quarantined:
+            raise quarantined[0]
+        return results
+
+    def release(self, ticker: str, on: date, rule_id: str, reason: str, by: str) -> WriteResult:
+        """Record an operator's waiver as data: audited in bronze, applied by the next build."""
+        if not reason.strip():
+            raise IngestError("a release needs a reason: it is kept for audit")
+        record = {
+            "line_number": 1,
+            "ticker": ticker.upper(),
+            "trade_date": on.isoformat(),
+            "rule_id": rule_id,
+            "reason": reason.strip(),
+            "released_by": by,
+        }
+        return self.ingest("operator_releases", "operator", [record])
 
     def register_pending(self) -> None:
         """Register every committed batch not yet in the catalog (also after a crash)."""
         client = self.client()
-        catalog.ensure_tables(client, self.lake.raw)
+        catalog.ensure_tables(client, self.settings.raw_root)
         for dataset in CONTRACTS:
             catalog.register(client, self.writer.committed_batches(dataset), self.progress)
 
@@ -116,7 +162,11 @@ class Pipeline:
             for layer in layers:
                 self.progress(f"== {layer}: build audit relations (run {report.run_id})")
                 tables, test_outcomes = self._dbt_build(layer, report.run_id)
-                gate = Gate(self.settings, self.progress).run(layer, report.run_id)
+                gate = (
+                    GateResult(layer=layer, run_id=report.run_id, outcomes=[])
+                    if any(o.blocks for o in test_outcomes)  # already blocked: skip GX
+                    else Gate(self.settings, self.progress).run(layer, report.run_id)
+                )
                 gate = GateResult(
                     layer=layer,
                     run_id=report.run_id,
@@ -192,9 +242,20 @@ class Pipeline:
                 f"(exit {proc.returncode}); see {run_dir / 'dbt.log'}"
             )
         results = json.loads(results_path.read_text())["results"]
-        manifest = json.loads((run_dir / "manifest.json").read_text())["nodes"]
+        artifacts = json.loads((run_dir / "manifest.json").read_text())
+        manifest = {**artifacts["nodes"], **artifacts.get("unit_tests", {})}
+        checks = [
+            self._test_outcome(layer, r, manifest)
+            for r in results
+            if r["unique_id"].startswith(("test.", "unit_test."))
+        ]
+        # A model skipped because its unit test failed is a blocked build, not a crash.
         failed_models = [
-            r for r in results if r["unique_id"].startswith("model.") and r["status"] != "success"
+            r
+            for r in results
+            if r["unique_id"].startswith("model.")
+            and r["status"] != "success"
+            and not (r["status"] == "skipped" and any(c.blocks for c in checks))
         ]
         if failed_models:
             names = "; ".join(
@@ -208,11 +269,7 @@ class Pipeline:
             if r["unique_id"].startswith("model.")
             and manifest[r["unique_id"]]["config"]["materialized"] == "table"
         )
-        return tables, [
-            self._test_outcome(layer, r, manifest)
-            for r in results
-            if r["unique_id"].startswith("test.")
-        ]
+        return tables, checks
 
     @staticmethod
     def _test_outcome(
@@ -224,7 +281,7 @@ class Pipeline:
         return ExpectationOutcome(
             suite=f"dbt:{layer}",
             table=str(node.get("attached_node") or ""),
-            expectation=f"dbt test {node['name']}",
+            expectation=f"dbt {node['resource_type'].replace('_', ' ')} {node['name']}",
             kwargs={},
             severity="warning" if warn_only else "critical",
             success=status == "pass",
@@ -234,8 +291,9 @@ class Pipeline:
 
     # --- the whole thing -------------------------------------------------------------------
     def run(self) -> BuildReport:
-        Engine(self.settings).start(self.progress)
-        self.ingest_default()
+        if self.settings.manages_engine:
+            Engine(self.settings).start(self.progress)
+        self.ingest_simulated()
         return self.build()
 
     def quarantine_sample(self, limit: int = 5) -> list[tuple[Any, ...]]:

@@ -7,7 +7,7 @@
 {% macro spark__location_clause() %}
     {%- set layer = config.get('schema') -%}
     {%- if layer in ('silver', 'gold') %}
-    location '{{ mp_tables_root() }}/{{ layer }}/{{ model["alias"] }}/_v={{ mp_run_id() }}'
+    location '{{ mp_layer_root(layer) }}/{{ model["alias"] }}/_v={{ mp_run_id() }}'
     {%- endif %}
 {%- endmacro %}
 
@@ -26,5 +26,16 @@
             {%- set home = env_var('PWD') ~ '/' ~ home -%}
         {%- endif -%}
         {{ home.rstrip('/') }}/tables
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A layer's table root: MARKETPULSE_<LAYER>_URI (a bucket per layer on AWS), else under
+    the tables root. -#}
+{% macro mp_layer_root(layer) -%}
+    {%- set layer_uri = env_var('MARKETPULSE_' ~ layer | upper ~ '_URI', '') -%}
+    {%- if layer_uri -%}
+        {{ layer_uri.rstrip('/') }}
+    {%- else -%}
+        {{ mp_tables_root() }}/{{ layer }}
     {%- endif -%}
 {%- endmacro %}

@@ -16,6 +16,7 @@ sequenced as (
         ticker,
         trade_date,
         close,
+        volume,
         adj_close,
         adj_high,
         adj_low,
@@ -77,6 +78,14 @@ windowed as (
             partition by ticker order by trade_date
             rows between 251 preceding and current row
         ) as low_52w,
+        max(adj_high) over (
+            partition by ticker order by trade_date
+            rows between 251 preceding and 1 preceding
+        ) as prior_high_52w,
+        min(adj_low) over (
+            partition by ticker order by trade_date
+            rows between 251 preceding and 1 preceding
+        ) as prior_low_52w,
         avg(adj_volume) over (
             partition by ticker order by trade_date
             rows between 20 preceding and 1 preceding
@@ -93,6 +102,7 @@ final as (
         ticker,
         trade_date,
         close,
+        volume,
         adj_close,
         adj_volume,
         return_1d,
@@ -110,6 +120,8 @@ final as (
             when log_returns_in_21 = 21 then log_return_stddev_21 * sqrt(252)
         end as volatility_21d_annualised,
         adj_close / running_peak_close - 1 as drawdown,
+        coalesce(adj_high > prior_high_52w, false) as is_new_52w_high,
+        coalesce(adj_low < prior_low_52w, false) as is_new_52w_low,
         case
             when session_number > 20 and volume_stddev_20 > 0
                 then (adj_volume - volume_mean_20) / volume_stddev_20

@@ -1,8 +1,11 @@
 with
 
-passing as (
-    select * from {{ ref('int_prices_daily_checked') }}
-    where size(failed_rule_ids) = 0
+latest_delivered as (
+    select * from {{ ref('int_prices_daily_latest') }}
+),
+
+held as (
+    select * from {{ ref('held_prices') }}
 ),
 
 splits as (
@@ -10,20 +13,12 @@ splits as (
     where action_type = 'split'
 ),
 
-ranked as (
-    select
-        *,
-        -- Latest delivery wins; within one delivery, the last line wins.
-        row_number() over (
-            partition by ticker, trade_date
-            order by ingested_at desc, batch_id desc, line_number desc
-        ) as delivery_rank
-    from passing
-),
-
 latest as (
-    select * from ranked
-    where delivery_rank = 1
+    select latest_delivered.* from latest_delivered
+    left anti join held
+        on
+            latest_delivered.ticker = held.ticker
+            and latest_delivered.trade_date = held.trade_date
 ),
 
 -- Backward cumulative split factor: a 2-for-1 split halves every earlier price.
@@ -31,7 +26,13 @@ split_factors as (
     select
         latest.ticker,
         latest.trade_date,
-        exp(-sum(ln(splits.split_ratio))) as adj_factor
+        -- A product (not exp of a sum of logs) keeps 2-for-1 factors exact;
+        -- sorting makes the float result independent of row order.
+        aggregate(
+            array_sort(collect_list(splits.split_ratio)),
+            cast(1 as double),
+            (factor, ratio) -> factor / ratio
+        ) as adj_factor
     from latest
     inner join splits
         on

@@ -7,6 +7,8 @@
     'int_prices_daily_checked',
     'int_corporate_actions_checked',
     'int_instruments_checked',
+    'int_news_articles_checked',
+    'int_news_sentiment_checked',
 ] -%}
 
 with

@@ -51,6 +51,10 @@ def _expected(silver: pd.DataFrame) -> pd.DataFrame:
         b["drawdown"] = c / c.cummax() - 1
         b["high_52w"] = b["adj_high"].rolling(252, min_periods=1).max()
         b["low_52w"] = b["adj_low"].rolling(252, min_periods=1).min()
+        prior_high = b["adj_high"].shift(1).rolling(251, min_periods=1).max()
+        prior_low = b["adj_low"].shift(1).rolling(251, min_periods=1).min()
+        b["is_new_52w_high"] = (b["adj_high"] > prior_high).astype(float)
+        b["is_new_52w_low"] = (b["adj_low"] < prior_low).astype(float)
         prior = b["adj_volume"].shift(1).rolling(20)
         std = prior.std()
         b["volume_zscore_20"] = ((b["adj_volume"] - prior.mean()) / std).where(std > 0)
@@ -83,3 +87,72 @@ def test_gold_metrics_match_an_independent_recomputation(
         assert np.array_equal(np.isnan(got), np.isnan(want)), f"{metric}: nulls differ"
         both = ~np.isnan(want)
         np.testing.assert_allclose(got[both], want[both], rtol=1e-9, atol=1e-12, err_msg=metric)
+
+
+def test_sentiment_is_assigned_point_in_time(
+    client: EngineClient, default_run: BuildReport
+) -> None:
+    """Each article counts for the first session closing after it: recomputed with pandas."""
+    sessions = _frame(
+        client,
+        "select cast(session_date as string), cast(close_at as string) "
+        "from silver.trading_sessions where exchange = 'XNYS'",
+        ["trade_date", "close_at"],
+    )
+    scored = _frame(
+        client,
+        "select s.ticker, s.score, s.label, cast(a.published_at as string) "
+        "from silver.news_sentiment as s inner join silver.news_articles as a "
+        "on s.article_id = a.article_id where s.model_name = 'vader'",
+        ["ticker", "score", "label", "published_at"],
+    )
+    sessions["close_at"] = pd.to_datetime(sessions["close_at"])
+    sessions = sessions.sort_values("close_at").reset_index(drop=True)
+    scored["published_at"] = pd.to_datetime(scored["published_at"])
+    # First close strictly after publication.
+    position = np.searchsorted(
+        sessions["close_at"].to_numpy(), scored["published_at"].to_numpy(), side="right"
+    )
+    scored["trade_date"] = sessions["trade_date"].to_numpy()[position]
+    on_session_day = scored["published_at"].dt.strftime("%Y-%m-%d") == scored["trade_date"]
+    assert (~on_session_day).sum() > 0 and on_session_day.sum() > 0  # both cases exercised
+    assert (scored["published_at"].dt.dayofweek >= 5).any()  # weekend news exists
+
+    expected = (
+        scored.groupby(["ticker", "trade_date"])
+        .agg(
+            article_count=("score", "size"),
+            mean_score=("score", "mean"),
+            min_score=("score", "min"),
+            max_score=("score", "max"),
+            positive_share=("label", lambda s: (s == "positive").mean()),
+        )
+        .reset_index()
+    )
+    gold = _frame(
+        client,
+        "select ticker, cast(trade_date as string), article_count, mean_score, min_score, "
+        "max_score, positive_share from gold.fct_ticker_sentiment_daily",
+        [
+            "ticker",
+            "trade_date",
+            "article_count",
+            "mean_score",
+            "min_score",
+            "max_score",
+            "positive_share",
+        ],
+    )
+    merged = gold.merge(
+        expected, on=["ticker", "trade_date"], how="outer", suffixes=("", "_pd"), indicator=True
+    )
+    assert (merged["_merge"] == "both").all(), merged[merged["_merge"] != "both"].head()
+    assert (merged["article_count"] == merged["article_count_pd"]).all()
+    for metric in ("mean_score", "min_score", "max_score", "positive_share"):
+        np.testing.assert_allclose(
+            merged[metric].astype(float),
+            merged[f"{metric}_pd"].astype(float),
+            rtol=1e-9,
+            atol=1e-12,
+            err_msg=metric,
+        )

@@ -5,14 +5,16 @@ The tests run in file order on one lake; each states what it relies on.
 
 from __future__ import annotations
 
+import gzip
 import json
+import time
 from pathlib import Path
 
 import pytest
 
 from marketpulse import cli
 from marketpulse.config import Settings
-from marketpulse.engine import EngineClient
+from marketpulse.engine import METADATA_CACHE_TTL_S, EngineClient
 from marketpulse.pipeline import BuildReport, Pipeline
 from marketpulse.publish import Publisher
 
@@ -20,11 +22,24 @@ from .conftest import snapshot
 
 PUBLISHED = (
     "silver.prices_daily",
+    "silver.corporate_actions",
+    "silver.instruments",
+    "silver.trading_sessions",
+    "silver.news_articles",
+    "silver.news_article_tickers",
+    "silver.news_sentiment",
     "silver.quarantine",
     "silver.restatements",
-    "silver.trading_sessions",
+    "silver.held_prices",
     "gold.fct_ticker_daily",
+    "gold.fct_market_daily",
+    "gold.fct_sector_daily",
+    "gold.fct_ticker_sentiment_daily",
+    "gold.fct_sentiment_signal",
+    "gold.dim_instruments",
 )
+# Review tables: empty on clean data.
+MAY_BE_EMPTY = {"silver.quarantine", "silver.restatements", "silver.held_prices"}
 
 
 def _cli(settings: Settings, *args: str) -> int:
@@ -39,7 +54,9 @@ def test_run_publishes_gated_silver_and_gold(
     assert all(gate.passed for gate in report.gates.values())
     databases = {row[0] for row in client.query("show databases")}
     assert {"bronze", "silver", "gold"} <= databases
-    assert client.query("select count(*) from gold.fct_ticker_daily")[0][0] == 2016
+    counts = {t: client.query(f"select count(*) from {t}")[0][0] for t in PUBLISHED}
+    assert all(n > 0 for t, n in counts.items() if t not in MAY_BE_EMPTY), counts
+    assert counts["gold.fct_ticker_daily"] == counts["silver.prices_daily"]
     for table in PUBLISHED:
         location = Publisher(client, settings.lake).location(table)
         assert f"_v={report.run_id}" in location
@@ -55,11 +72,17 @@ def test_rerun_publishes_identical_tables_without_duplicates(
     keys = client.query(
         "select count(*), count(distinct ticker, trade_date) from silver.prices_daily"
     )[0]
-    assert keys[0] == keys[1] == 2016
-    # One prices delivery and one calendar delivery, each registered once.
-    assert client.query(
-        "select dataset, count(*) from bronze.batches group by dataset order by 1"
-    ) == [("prices_daily", 1), ("trading_sessions", 1)]
+    assert keys[0] == keys[1] > 0
+    # Every default delivery and the calendar were registered exactly once.
+    batches = client.query("select dataset, count(*) from bronze.batches group by dataset")
+    assert dict(batches) == {
+        "instruments": 1,
+        "corporate_actions": 1,
+        "prices_daily": 1,
+        "news_articles": 1,
+        "news_sentiment": 1,
+        "trading_sessions": 1,
+    }
 
 
 def test_hand_run_gold_reads_published_silver(settings: Settings) -> None:
@@ -105,9 +128,13 @@ def test_negative_close_blocks_promotion_and_leaves_published_unchanged(
 ) -> None:
     before = {t: snapshot(client, t) for t in PUBLISHED}
     locations = {t: Publisher(client, settings.lake).location(t) for t in PUBLISHED}
+    ticker = client.query(
+        "select min(ticker) from silver.prices_daily where trade_date = date'2024-06-03'"
+    )[0][0]
     bad = tmp_path / "bad.csv"
     bad.write_text(
-        "ticker,trade_date,open,high,low,close,volume\nAAPL,2024-06-03,100.0,101.0,99.0,-5.0,1000\n"
+        "ticker,trade_date,open,high,low,close,volume\n"
+        f"{ticker},2024-06-03,100.0,101.0,99.0,-5.0,1000\n"
     )
     assert _cli(settings, "ingest", "prices", "--file", str(bad), "--source", "vendor") == 0
 
@@ -138,11 +165,11 @@ def test_negative_close_blocks_promotion_and_leaves_published_unchanged(
     good = tmp_path / "good.csv"
     original = client.query(
         "select open, high, low, close, volume from silver.prices_daily "
-        "where ticker = 'AAPL' and trade_date = date'2024-06-03'"
+        f"where ticker = '{ticker}' and trade_date = date'2024-06-03'"
     )[0]
     good.write_text(
         "ticker,trade_date,open,high,low,close,volume\n"
-        "AAPL,2024-06-03," + ",".join(str(v) for v in original) + "\n"
+        f"{ticker},2024-06-03," + ",".join(str(v) for v in original) + "\n"
     )
     assert _cli(settings, "ingest", "prices", "--file", str(good)) == 0
     assert _cli(settings, "build") == cli.EXIT_OK
@@ -150,7 +177,8 @@ def test_negative_close_blocks_promotion_and_leaves_published_unchanged(
 
 
 def test_every_delivered_bar_is_published_quarantined_or_superseded(client: EngineClient) -> None:
-    """Reconciliation per bronze batch: nothing lost, nothing counted twice."""
+    """Reconciliation per bronze batch: nothing lost, nothing counted twice (published,
+    quarantined, superseded by a later delivery, or held for review)."""
     rows = client.query("""
         with delivered as (
             select b.batch_id, b.record_count + b.rejected_count as delivered
@@ -172,14 +200,112 @@ def test_every_delivered_bar_is_published_quarantined_or_superseded(client: Engi
                 on q.batch_id = p.batch_id and q.line_number = cast(p.line_number as bigint)
             where not (s.batch_id = p.batch_id and s.line_number = cast(p.line_number as bigint))
             group by p.batch_id
+        ),
+        held as (
+            select batch_id, count(*) as n from silver.held_prices group by batch_id
         )
-        select d.batch_id, d.delivered, coalesce(p.n, 0), coalesce(q.n, 0), coalesce(s.n, 0)
+        select d.batch_id, d.delivered, coalesce(p.n, 0), coalesce(q.n, 0), coalesce(s.n, 0),
+            coalesce(h.n, 0)
         from delivered as d
         left join published as p on d.batch_id = p.batch_id
         left join quarantined as q on d.batch_id = q.batch_id
         left join superseded as s on d.batch_id = s.batch_id
+        left join held as h on d.batch_id = h.batch_id
     """)
     assert len(rows) == 3  # the default data, the bad bar, its correction
-    for batch_id, delivered, published, quarantined, superseded in rows:
-        assert published + quarantined + superseded == delivered, batch_id
-    assert sorted((r[3], r[4]) for r in rows) == [(0, 0), (0, 1), (1, 0)]
+    for batch_id, delivered, published, quarantined, superseded, held in rows:
+        assert published + quarantined + superseded + held == delivered, batch_id
+    assert sorted((r[3], r[4], r[5]) for r in rows) == [(0, 0, 0), (0, 1, 0), (1, 0, 0)]
+
+
+def test_split_without_its_action_is_held_until_the_action_arrives(
+    settings: Settings, client: EngineClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bars = tmp_path / "splt.csv"
+    bars.write_text(
+        "Ticker,Date,Open,High,Low,Close,Volume\n"
+        "SPLT,2024-03-04,100,101,99,100,1000\n"
+        "SPLT,2024-03-05,100,102,99,101,1000\n"
+        "SPLT,2024-03-06,50.5,51,50,50.6,2000\n"  # a 2-for-1 split nobody told us about
+        "SPLT,2024-03-07,50.6,51,50,50.8,2000\n"
+    )
+    assert _cli(settings, "ingest", "prices", "--file", str(bars)) == cli.EXIT_OK
+    assert _cli(settings, "build") == cli.EXIT_OK  # held, not published as a 50% crash
+    out = capsys.readouterr().out
+    assert "warning silver__held_prices" in out
+    held = client.query(
+        "select cast(trade_date as string), cast(jump_date as string) from silver.held_prices "
+        "where ticker = 'SPLT' order by trade_date"
+    )
+    assert held == [("2024-03-06", "2024-03-06"), ("2024-03-07", "2024-03-06")]
+    assert client.query(
+        "select count(*), max(trade_date) from gold.fct_ticker_daily where ticker = 'SPLT'"
+    )[0] == (2, "2024-03-05")
+
+    actions = tmp_path / "splt_actions.csv"
+    actions.write_text("Date,Dividends,Stock Splits\n2024-03-06,0,2:1\n")
+    assert (
+        _cli(settings, "ingest", "corporate-actions", "--file", str(actions), "--ticker", "SPLT")
+        == cli.EXIT_OK
+    )
+    assert _cli(settings, "build") == cli.EXIT_OK
+
+    # `client` is a Thrift session that read these tables before the promotion: it must see
+    # the new version (Spark would otherwise serve it its cached relation forever).
+    time.sleep(METADATA_CACHE_TTL_S)
+    assert client.query("select count(*) from silver.held_prices")[0][0] == 0
+    split_day = client.query(
+        "select adj_close, return_1d from gold.fct_ticker_daily "
+        "where ticker = 'SPLT' and trade_date = date'2024-03-06'"
+    )[0]
+    assert split_day[0] == pytest.approx(50.6)
+    assert split_day[1] == pytest.approx(50.6 / (101 / 2) - 1)  # a normal day, not -50%
+
+
+def test_vendor_exports_land_unchanged_and_are_queryable_from_bronze(
+    settings: Settings, client: EngineClient, tmp_path: Path
+) -> None:
+    yahoo_style = tmp_path / "VNDA.csv"
+    yahoo_style.write_text(
+        "Date,Open,High,Low,Close,Adj Close,Volume\n"
+        "2024-04-01,10.00,10.50,9.90,10.25,10.20,12345\n"
+        "2024-04-02,10.25,10.40,10.00,10.10,10.05,23456\n"
+    )
+    ticker_first = tmp_path / "multi.csv.gz"
+    ticker_first.write_bytes(
+        gzip.compress(
+            b"Ticker,Date,Open,High,Low,Close,Adj Close,Volume\n"
+            b"VNDB,2024-04-01,20.0,21.0,19.5,20.5,20.4,500\n"
+        )
+    )
+    assert (
+        _cli(
+            settings,
+            "ingest",
+            "prices",
+            "--file",
+            str(yahoo_style),
+            "--ticker",
+            "VNDA",
+            "--source",
+            "yahoo",
+        )
+        == cli.EXIT_OK
+    )
+    assert _cli(settings, "ingest", "prices", "--file", str(ticker_first)) == cli.EXIT_OK
+
+    rows = client.query(
+        "select ticker, trade_date, open, close, adj_close, volume, line_number, source "
+        "from bronze.prices_daily where ticker in ('VNDA', 'VNDB') order by ticker, trade_date"
+    )
+    assert rows == [
+        ("VNDA", "2024-04-01", "10.00", "10.25", "10.20", "12345", "1", "yahoo"),
+        ("VNDA", "2024-04-02", "10.25", "10.10", "10.05", "23456", "2", "yahoo"),
+        ("VNDB", "2024-04-01", "20.0", "20.5", "20.4", "500", "1", "vendor"),
+    ]
+    manifests = client.query(
+        "select b.record_count, b.rejected_count from bronze.batches as b "
+        "where b.batch_id in (select batch_id from bronze.prices_daily "
+        "where ticker in ('VNDA', 'VNDB')) order by 1"
+    )
+    assert manifests == [(1, 0), (2, 0)]

@@ -12,7 +12,7 @@ from marketpulse.config import Settings
 def test_models_pass_sqlfluff(settings: Settings) -> None:
     sqlfluff = Path(sys.executable).with_name("sqlfluff")
     result = subprocess.run(
-        [str(sqlfluff), "lint", "models"],
+        [str(sqlfluff), "lint", "models", "analyses"],
         cwd=settings.project_dir,
         env=settings.dbt_env(),
         capture_output=True,

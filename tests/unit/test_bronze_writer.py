@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -134,3 +137,29 @@ def test_different_bad_lines_make_a_different_delivery(tmp_path: Path) -> None:
     a = writer.write_records(PRICES_DAILY, "v", [BAR], rejections=[Rejection(2, "r", "x", "a")])
     b = writer.write_records(PRICES_DAILY, "v", [BAR], rejections=[Rejection(2, "r", "x", "b")])
     assert a.manifest.sha256 != b.manifest.sha256 and b.is_new
+
+
+def test_sigkill_between_data_and_manifest_then_rerun_converges(tmp_path: Path) -> None:
+    """A real process killed at the worst moment; the rerun lands the batch exactly once."""
+    script = f"""
+import os, signal
+from pathlib import Path
+from marketpulse.ingestion import bronze
+from marketpulse.ingestion.contracts import PRICES_DAILY
+bronze.before_manifest = lambda: os.kill(os.getpid(), signal.SIGKILL)
+bars = [dict({BAR!r}, line_number=n, trade_date=f"2024-02-{{n:02d}}") for n in range(1, 21)]
+bronze.BronzeWriter(Path({str(tmp_path)!r})).write_records(PRICES_DAILY, "vendor", bars)
+"""
+    killed = subprocess.run([sys.executable, "-c", script], capture_output=True)
+    assert killed.returncode == -signal.SIGKILL
+    writer = BronzeWriter(tmp_path)
+    assert writer.committed_batches("prices_daily") == []  # nothing half-visible
+
+    bars = [{**BAR, "line_number": n, "trade_date": f"2024-02-{n:02d}"} for n in range(1, 21)]
+    result = writer.write_records(PRICES_DAILY, "vendor", bars)
+    assert result.is_new
+    [batch] = writer.committed_batches("prices_daily")
+    part = tmp_path / "prices_daily" / batch.partition_path / "part-00000.csv"
+    assert batch.record_count == 20 and len(part.read_text().splitlines()) == 21
+    assert not writer.write_records(PRICES_DAILY, "vendor", bars).is_new
+    assert list((tmp_path / "_staging").iterdir()) == []

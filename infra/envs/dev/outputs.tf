@@ -67,5 +67,8 @@ output "project_env" {
     export MARKETPULSE_KMS_KEY_ARN=${module.kms.key_arn}
     export MARKETPULSE_EMR_THRIFT_HOST=127.0.0.1
     export MARKETPULSE_EMR_THRIFT_PORT=${var.thrift_local_port}
+    export MARKETPULSE_DBT_TARGET=emr
+    export MARKETPULSE_SILVER_URI=s3://${module.s3.bucket_names["silver"]}/silver
+    export MARKETPULSE_GOLD_URI=s3://${module.s3.bucket_names["gold"]}/gold
   EOT
 }

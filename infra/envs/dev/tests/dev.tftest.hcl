@@ -42,9 +42,12 @@ run "outputs_feed_the_project" {
         "export MARKETPULSE_KMS_KEY_ARN=arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555",
         "export MARKETPULSE_EMR_THRIFT_HOST=127.0.0.1",
         "export MARKETPULSE_EMR_THRIFT_PORT=10001",
+        "export MARKETPULSE_DBT_TARGET=emr",
+        "export MARKETPULSE_SILVER_URI=s3://marketpulse-dev-123456789012-silver/silver",
+        "export MARKETPULSE_GOLD_URI=s3://marketpulse-dev-123456789012-gold/gold",
       ] : contains(split("\n", output.project_env), line)
     ])
-    error_message = "project_env must export AWS_REGION, MARKETPULSE_RAW_BUCKET, MARKETPULSE_KMS_KEY_ARN, MARKETPULSE_EMR_THRIFT_HOST and MARKETPULSE_EMR_THRIFT_PORT."
+    error_message = "project_env must export the region, raw bucket, KMS key, Thrift tunnel, dbt target and the silver/gold table roots."
   }
 
   assert {

@@ -1,0 +1,73 @@
+{#-
+    Daily news sentiment per ticker, point in time: an article counts for the first
+    session whose close is after its publication, so after-hours and weekend news go to
+    the next session.
+-#}
+with
+
+scores as (
+    select * from {{ ref('news_sentiment') }}
+    where model_name = '{{ var("sentiment_model", "vader") }}'
+),
+
+articles as (
+    select * from {{ ref('news_articles') }}
+),
+
+sessions as (
+    select * from {{ ref('trading_sessions') }}
+    where exchange = 'XNYS'
+),
+
+scored as (
+    select
+        scores.article_id,
+        scores.ticker,
+        scores.score,
+        scores.label,
+        articles.published_at
+    from scores
+    inner join articles
+        on scores.article_id = articles.article_id
+),
+
+-- Bounded search: the next close is never more than ten days after publication.
+assigned as (
+    select
+        scored.article_id,
+        scored.ticker,
+        scored.score,
+        scored.label,
+        scored.published_at,
+        min(sessions.session_date) as trade_date
+    from scored
+    inner join sessions
+        on
+            to_date(scored.published_at) <= sessions.session_date
+            and date_add(to_date(scored.published_at), 10)
+            >= sessions.session_date
+            and scored.published_at < sessions.close_at
+    group by
+        scored.article_id,
+        scored.ticker,
+        scored.score,
+        scored.label,
+        scored.published_at
+),
+
+final as (
+    select
+        ticker,
+        trade_date,
+        count(*) as article_count,
+        avg(score) as mean_score,
+        min(score) as min_score,
+        max(score) as max_score,
+        avg(case when label = 'positive' then 1.0 else 0.0 end)
+            as positive_share,
+        max(published_at) as latest_published_at
+    from assigned
+    group by ticker, trade_date
+)
+
+select * from final

@@ -18,7 +18,7 @@ final as (
         sentiment_quintile,
         count(*) as sessions,
         avg(next_return_1d) as mean_next_return,
-        avg(case when next_return_1d > 0 then 1.0 else 0.0 end) as hit_rate
+        avg(case when next_return_1d > 0 then 1.0d else 0.0d end) as hit_rate
     from bucketed
     group by sentiment_quintile
 )

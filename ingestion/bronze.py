@@ -28,6 +28,7 @@ from marketpulse.errors import IngestError
 from marketpulse.ingestion.contracts import REJECTED_RECORDS, Contract
 
 MANIFEST = "_manifest.json"
+ORIGINAL_PREFIX = "_original-"  # the delivered file itself; the `_` hides it from Spark
 COMMITTED, QUARANTINED = "committed", "quarantined"
 DEFAULT_MAX_REJECT_RATE = 0.05  # above this share of unreadable lines a batch is quarantined
 
@@ -129,6 +130,67 @@ def _serialise(
     return count
 
 
+def verdict(accepted: int, rejected: int, max_rate: float) -> tuple[str, str | None]:
+    """Committed, or quarantined when too much of the delivery could not be read."""
+    rate = rejected / (accepted + rejected)
+    if rate > max_rate:
+        return QUARANTINED, (
+            f"{rejected} of {accepted + rejected} lines could not be read "
+            f"({rate:.1%} > the {max_rate:.1%} limit)"
+        )
+    return COMMITTED, None
+
+
+def stage_batch(
+    contract: Contract,
+    source: str,
+    records: Iterable[Mapping[str, Any]],
+    rejections: Sequence[Rejection],
+    original: Path | None,
+    directory: Path,
+    max_reject_rate: float,
+) -> BatchManifest:
+    """Stream a delivery into `directory` (part file, rejected lines) and describe it.
+
+    Shared by the local and the S3 writers, so a batch has the same bytes and hash wherever
+    it lands. The manifest has no identity yet (batch id, ingest date): the commit gives it.
+    """
+    with (directory / contract.part_name).open("wb") as handle:
+        sink = _HashingWriter(handle)
+        count = _serialise(contract, records, sink)
+        handle.flush()
+        os.fsync(handle.fileno())
+    sha = sink.sha.hexdigest()
+    if rejections:
+        rejected = [{**asdict(r), "dataset": contract.dataset} for r in rejections]
+        (directory / "rejected").mkdir()
+        with (directory / "rejected" / REJECTED_RECORDS.part_name).open("wb") as handle:
+            rejected_sink = _HashingWriter(handle)
+            _serialise(REJECTED_RECORDS, rejected, rejected_sink)
+        sha = hashlib.sha256((sha + rejected_sink.sha.hexdigest()).encode()).hexdigest()
+    if count == 0 and not rejections:
+        raise IngestError(
+            f"{contract.dataset} delivery from {source} has no records; nothing to land"
+        )
+    status, reason = verdict(count, len(rejections), max_reject_rate)
+    return BatchManifest(
+        dataset=contract.dataset,
+        source=source,
+        batch_id="",
+        ingest_date="",
+        ingested_at="",
+        record_count=count,
+        byte_size=sink.size,
+        sha256=sha,
+        schema_version=contract.schema_version,
+        file=contract.part_name,
+        original_file=f"{ORIGINAL_PREFIX}{original.name}" if original else None,
+        rejected_count=len(rejections),
+        status=status,
+        reason=reason,
+    )
+
+
 class BronzeWriter:
     """Writes batches under a local raw root (the S3 writer shares this contract)."""
 
@@ -150,54 +212,14 @@ class BronzeWriter:
         staging = self.raw_root / "_staging" / secrets.token_hex(8)
         staging.mkdir(parents=True)
         try:
-            with (staging / contract.part_name).open("wb") as handle:
-                sink = _HashingWriter(handle)
-                count = _serialise(contract, records, sink)
-                handle.flush()
-                os.fsync(handle.fileno())
-            sha = sink.sha.hexdigest()
-            if rejections:
-                rejected = [{**asdict(r), "dataset": contract.dataset} for r in rejections]
-                (staging / "rejected").mkdir()
-                with (staging / "rejected" / REJECTED_RECORDS.part_name).open("wb") as handle:
-                    rejected_sink = _HashingWriter(handle)
-                    _serialise(REJECTED_RECORDS, rejected, rejected_sink)
-                sha = hashlib.sha256((sha + rejected_sink.sha.hexdigest()).encode()).hexdigest()
-            if count == 0 and not rejections:
-                raise IngestError(
-                    f"{contract.dataset} delivery from {source} has no records; nothing to land"
-                )
-            if original is not None:
-                shutil.copyfile(original, staging / f"_original-{original.name}")
-            status, reason = self._verdict(count, len(rejections))
-            draft = BatchManifest(
-                dataset=contract.dataset,
-                source=source,
-                batch_id="",
-                ingest_date="",
-                ingested_at="",
-                record_count=count,
-                byte_size=sink.size,
-                sha256=sha,
-                schema_version=contract.schema_version,
-                file=contract.part_name,
-                original_file=f"_original-{original.name}" if original else None,
-                rejected_count=len(rejections),
-                status=status,
-                reason=reason,
+            draft = stage_batch(
+                contract, source, records, rejections, original, staging, self.max_reject_rate
             )
+            if original is not None:
+                shutil.copyfile(original, staging / f"{ORIGINAL_PREFIX}{original.name}")
             return self._commit(draft, staging, now)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-
-    def _verdict(self, accepted: int, rejected: int) -> tuple[str, str | None]:
-        rate = rejected / (accepted + rejected)
-        if rate > self.max_reject_rate:
-            return QUARANTINED, (
-                f"{rejected} of {accepted + rejected} lines could not be read "
-                f"({rate:.1%} > the {self.max_reject_rate:.1%} limit)"
-            )
-        return COMMITTED, None
 
     def _commit(self, draft: BatchManifest, staging: Path, now: datetime | None) -> WriteResult:
         claim = self.raw_root / draft.dataset / "_by_sha256" / f"{draft.sha256}.json"

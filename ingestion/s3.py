@@ -19,7 +19,6 @@ so "N attempts" means N — then raise StorageUnavailable; anything else raises 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
@@ -36,17 +35,13 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from marketpulse.errors import IngestError
 from marketpulse.ingestion.bronze import (
-    COMMITTED,
     DEFAULT_MAX_REJECT_RATE,
     MANIFEST,
-    QUARANTINED,
     BatchManifest,
     Rejection,
     WriteResult,
-    _HashingWriter,
-    _serialise,
+    stage_batch,
 )
 from marketpulse.ingestion.contracts import REJECTED_RECORDS, Contract
 from marketpulse.ingestion.errors import (
@@ -61,7 +56,6 @@ ENV_BUCKET, ENV_KMS_KEY, ENV_REGION = (
     "MARKETPULSE_KMS_KEY_ARN",
     "AWS_REGION",
 )
-ORIGINAL_PREFIX = "_original-"  # as bronze.py names the delivered file
 TRANSIENT_CODES = frozenset(
     {
         "InternalError",
@@ -215,41 +209,11 @@ class S3BronzeWriter:
         original: Path | None,
         tmp: Path,
     ) -> _Staged:
-        part = tmp / contract.part_name
-        with part.open("wb") as handle:
-            sink = _HashingWriter(handle)
-            count = _serialise(contract, records, sink)
-        sha = sink.sha.hexdigest()
-        rejected = None
-        if rejections:
-            rejected = tmp / "rejected" / REJECTED_RECORDS.part_name
-            rejected.parent.mkdir()
-            rows = [{**asdict(r), "dataset": contract.dataset} for r in rejections]
-            with rejected.open("wb") as handle:
-                rejected_sink = _HashingWriter(handle)
-                _serialise(REJECTED_RECORDS, rows, rejected_sink)
-            sha = hashlib.sha256((sha + rejected_sink.sha.hexdigest()).encode()).hexdigest()
-        if count == 0 and not rejections:
-            raise IngestError(
-                f"{contract.dataset} delivery from {source} has no records; nothing to land"
-            )
-        status, reason = _verdict(count, len(rejections), self.max_reject_rate)
-        draft = BatchManifest(
-            dataset=contract.dataset,
-            source=source,
-            batch_id="",
-            ingest_date="",
-            ingested_at="",
-            record_count=count,
-            byte_size=sink.size,
-            sha256=sha,
-            schema_version=contract.schema_version,
-            file=contract.part_name,
-            original_file=f"{ORIGINAL_PREFIX}{original.name}" if original else None,
-            rejected_count=len(rejections),
-            status=status,
-            reason=reason,
+        draft = stage_batch(
+            contract, source, records, rejections, original, tmp, self.max_reject_rate
         )
+        part = tmp / contract.part_name
+        rejected = tmp / "rejected" / REJECTED_RECORDS.part_name if rejections else None
         return _Staged(draft, part, rejected, original)
 
     # --- commit -------------------------------------------------------------------------------
@@ -400,14 +364,3 @@ class S3BronzeWriter:
                 self.progress(f"s3: {operation} {key}: {last}; retrying in {wait:.1f}s")
                 self.sleep(wait)
         raise StorageUnavailable(self.settings.bucket, key, operation, self.max_attempts, last)
-
-
-def _verdict(accepted: int, rejected: int, max_rate: float) -> tuple[str, str | None]:
-    """BronzeWriter._verdict, duplicated until bronze.py exposes it."""
-    rate = rejected / (accepted + rejected)
-    if rate > max_rate:
-        return QUARANTINED, (
-            f"{rejected} of {accepted + rejected} lines could not be read "
-            f"({rate:.1%} > the {max_rate:.1%} limit)"
-        )
-    return COMMITTED, None

@@ -20,6 +20,7 @@ class Settings:
     project_dir: Path = PROJECT_DIR
     target: str = "local"
     raw_bucket: str | None = None  # bronze in s3://<raw_bucket>/raw instead of <home>/raw
+    keep_versions: int = 5  # promotions per layer that stay restorable by `rollback`
 
     @property
     def manages_engine(self) -> bool:
@@ -51,6 +52,7 @@ class Settings:
             project_dir=Path(project).resolve() if project else PROJECT_DIR,
             target=target,
             raw_bucket=os.environ.get("MARKETPULSE_RAW_BUCKET") or None,
+            keep_versions=int(os.environ.get("MARKETPULSE_KEEP_VERSIONS", "5")),
         )
 
     @property

@@ -22,7 +22,7 @@ from marketpulse.ingestion.bronze import QUARANTINED, BronzeWriter, Rejection, W
 from marketpulse.ingestion.contracts import CONTRACTS
 from marketpulse.ingestion.s3 import S3BronzeWriter, S3Settings
 from marketpulse.ingestion.simulator import SimulationConfig, simulate
-from marketpulse.publish import Publisher, PublishManifest, lake_lock
+from marketpulse.publish import Publisher, PublishManifest, collect_garbage, lake_lock
 
 
 @dataclass
@@ -184,6 +184,14 @@ class Pipeline:
                 report.published[layer] = publisher.promote(
                     layer, tables, report.run_id, gate.summary()
                 )
+                removed = collect_garbage(
+                    self.lake, layer, self.settings.keep_versions, report.run_id
+                )
+                if removed:
+                    self.progress(
+                        f"{layer}: removed {len(removed)} version directories older "
+                        f"than the last {self.settings.keep_versions} promotions"
+                    )
         return report
 
     def _unguarded(self, layer: str, tables: list[str]) -> list[ExpectationOutcome]:

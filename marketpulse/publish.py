@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -59,6 +60,29 @@ def lake_lock(lake: Lake) -> Iterator[None]:
         finally:
             handle.truncate(0)
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def publish_history(lake: Lake, layer: str) -> list[PublishManifest]:
+    """Every promotion and rollback of a layer, oldest first."""
+    directory = lake.publish / layer
+    return [PublishManifest(**json.loads(p.read_text())) for p in sorted(directory.glob("*.json"))]
+
+
+def collect_garbage(lake: Lake, layer: str, keep: int, current_run: str) -> list[Path]:
+    """Delete version directories no recent promotion references (local lakes only).
+
+    The last `keep` publish manifests stay restorable by `rollback`; the running build's own
+    directories are never touched. On S3 the buckets' lifecycle rules do this job.
+    """
+    if keep < 1:
+        raise PublishError("keep at least the published version (keep >= 1)")
+    kept_runs = {m.run_id for m in publish_history(lake, layer)[-keep:]} | {current_run}
+    removed = []
+    for version in sorted((lake.tables / layer).glob("*/_v=*")):
+        if version.name.removeprefix("_v=") not in kept_runs:
+            shutil.rmtree(version)
+            removed.append(version)
+    return removed
 
 
 def _quote(value: str) -> str:
@@ -137,10 +161,7 @@ class Publisher:
         return rolled
 
     def history(self, layer: str) -> list[PublishManifest]:
-        directory = self.lake.publish / layer
-        return [
-            PublishManifest(**json.loads(p.read_text())) for p in sorted(directory.glob("*.json"))
-        ]
+        return publish_history(self.lake, layer)
 
     def _apply(self, manifest: PublishManifest, template_schema: str | None) -> None:
         self.client.execute(f"create database if not exists {manifest.layer}")

@@ -63,7 +63,7 @@ final as (
         avg(score) as mean_score,
         min(score) as min_score,
         max(score) as max_score,
-        avg(case when label = 'positive' then 1.0 else 0.0 end)
+        avg(case when label = 'positive' then 1.0d else 0.0d end)
             as positive_share,
         max(published_at) as latest_published_at
     from assigned

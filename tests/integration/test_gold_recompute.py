@@ -113,7 +113,9 @@ def test_sentiment_is_assigned_point_in_time(
     position = np.searchsorted(
         sessions["close_at"].to_numpy(), scored["published_at"].to_numpy(), side="right"
     )
-    scored["trade_date"] = sessions["trade_date"].to_numpy()[position]
+    # News after the calendar's last close has no session yet and is not counted.
+    scored = scored[position < len(sessions)].copy()
+    scored["trade_date"] = sessions["trade_date"].to_numpy()[position[position < len(sessions)]]
     on_session_day = scored["published_at"].dt.strftime("%Y-%m-%d") == scored["trade_date"]
     assert (~on_session_day).sum() > 0 and on_session_day.sum() > 0  # both cases exercised
     assert (scored["published_at"].dt.dayofweek >= 5).any()  # weekend news exists

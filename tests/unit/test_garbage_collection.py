@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from marketpulse.config import Settings
+from marketpulse.errors import PublishError
+from marketpulse.publish import PublishManifest, collect_garbage
+
+
+def _lake_with_runs(tmp_path: Path, published: list[str], built: list[str]):
+    lake = Settings(home=tmp_path).lake
+    for run in built:
+        for table in ("prices_daily", "quarantine"):
+            (lake.tables / "silver" / table / f"_v={run}").mkdir(parents=True)
+    for n, run in enumerate(published):
+        PublishManifest(
+            layer="silver",
+            run_id=run,
+            published_at=f"2026-01-0{n + 1}T00:00:00",
+            tables={},
+            gate={},
+        ).write(lake.publish / "silver")
+    return lake
+
+
+def test_only_recent_promotions_and_the_running_build_survive(tmp_path: Path) -> None:
+    lake = _lake_with_runs(
+        tmp_path, published=["r1", "r2", "r4"], built=["r1", "r2", "r3", "r4", "r5"]
+    )  # r3 blocked, r5 running
+    removed = collect_garbage(lake, "silver", keep=2, current_run="r5")
+    assert sorted(p.name for p in removed) == ["_v=r1", "_v=r1", "_v=r3", "_v=r3"]
+    left = sorted({p.name for p in (lake.tables / "silver").glob("*/_v=*")})
+    assert left == ["_v=r2", "_v=r4", "_v=r5"]
+
+
+def test_a_rollback_keeps_the_version_it_serves(tmp_path: Path) -> None:
+    lake = _lake_with_runs(tmp_path, published=["r1", "r2", "r1"], built=["r1", "r2"])
+    collect_garbage(lake, "silver", keep=1, current_run="r9")
+    assert sorted({p.name for p in (lake.tables / "silver").glob("*/_v=*")}) == ["_v=r1"]
+
+
+def test_keeping_nothing_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(PublishError):
+        collect_garbage(Settings(home=tmp_path).lake, "silver", keep=0, current_run="r")

@@ -139,10 +139,15 @@ class Pipeline:
 
     def ensure_calendar(self) -> None:
         """Deliver the sessions covering every year the price data touches (no-op if known)."""
+        # Bars dated more than a year after their delivery are quarantined anyway; they must
+        # not stretch the calendar (a sentinel like 9999-12-31 is beyond exchange_calendars).
         first, last = self.client().query(
             "select cast(min(d) as string), cast(max(d) as string) from ("
-            "select cast(trim(trade_date) as date) as d from bronze.prices_daily "
-            "where trim(trade_date) rlike '^[0-9]{4}-[0-9]{2}-[0-9]{2}$')"
+            "select cast(trim(p.trade_date) as date) as d, b.ingested_at "
+            "from bronze.prices_daily as p inner join bronze.batches as b "
+            "on p.batch_id = b.batch_id "
+            "where trim(p.trade_date) rlike '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') "
+            "where d <= date_add(to_date(ingested_at), 366)"
         )[0]
         if first is None:
             return

@@ -72,14 +72,18 @@ def collect_garbage(lake: Lake, layer: str, keep: int, current_run: str) -> list
     """Delete version directories no recent promotion references (local lakes only).
 
     The last `keep` publish manifests stay restorable by `rollback`; the running build's own
-    directories are never touched. On S3 the buckets' lifecycle rules do this job.
+    directories are never touched. Table roots on S3 (EMR) are not collected here yet.
     """
     if keep < 1:
         raise PublishError("keep at least the published version (keep >= 1)")
-    kept_runs = {m.run_id for m in publish_history(lake, layer)[-keep:]} | {current_run}
+    kept = {
+        Path(location.removeprefix("file:")).resolve()
+        for manifest in publish_history(lake, layer)[-keep:]
+        for location in manifest.tables.values()
+    }
     removed = []
     for version in sorted((lake.tables / layer).glob("*/_v=*")):
-        if version.name.removeprefix("_v=") not in kept_runs:
+        if version.resolve() not in kept and version.name != f"_v={current_run}":
             shutil.rmtree(version)
             removed.append(version)
     return removed
@@ -119,6 +123,14 @@ class Publisher:
     ) -> PublishManifest:
         audit = layer + AUDIT_SUFFIX
         locations = {f"{layer}.{t}": self.location(f"{audit}.{t}") for t in tables}
+        # The gate validated this run's directories; a dbt run by hand since then may have
+        # re-pointed an audit table at ungated data. Publish nothing in that case.
+        foreign = {t: loc for t, loc in locations.items() if not loc.endswith(f"/_v={run_id}")}
+        if foreign:
+            raise PublishError(
+                f"audit tables were rebuilt by another dbt run after this run's gate: "
+                f"{foreign}; nothing was published; run `marketpulse build` again"
+            )
         manifest = PublishManifest(
             layer=layer,
             run_id=run_id,
@@ -133,9 +145,12 @@ class Publisher:
     def rollback(self, layer: str, to_run_id: str | None = None) -> PublishManifest:
         history = self.history(layer)
         if to_run_id is None:
-            if len(history) < 2:
+            # The newest version other than the one served now (repeating a rollback does
+            # not flip back to the version it replaced).
+            earlier = [m for m in history if m.run_id != history[-1].run_id] if history else []
+            if not earlier:
                 raise PublishError(f"{layer} has no earlier published version to roll back to")
-            target = history[-2]
+            target = earlier[-1]
         else:
             matches = [m for m in history if m.run_id == to_run_id]
             if not matches:

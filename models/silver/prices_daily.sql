@@ -21,7 +21,16 @@ latest as (
             and latest_delivered.trade_date = held.trade_date
 ),
 
+last_sessions as (
+    select
+        ticker,
+        max(trade_date) as last_trade_date
+    from latest
+    group by ticker
+),
+
 -- Backward cumulative split factor: a 2-for-1 split halves every earlier price.
+-- Announced splits whose ex-date is still ahead do not adjust yet.
 split_factors as (
     select
         latest.ticker,
@@ -34,10 +43,13 @@ split_factors as (
             (factor, ratio) -> factor / ratio
         ) as adj_factor
     from latest
+    inner join last_sessions
+        on latest.ticker = last_sessions.ticker
     inner join splits
         on
             latest.ticker = splits.ticker
             and latest.trade_date < splits.ex_date
+            and last_sessions.last_trade_date >= splits.ex_date
     group by latest.ticker, latest.trade_date
 ),
 

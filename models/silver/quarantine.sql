@@ -1,7 +1,8 @@
 {#-
-    Every rejected bronze record with its rule ids and reasons. Built from append-only
-    bronze, so a row once quarantined stays; `is_resolved` marks a record whose key a later
-    passing delivery of the same dataset has since corrected.
+    Every bronze record the current rules reject, with rule ids and reasons. Rebuilt from
+    append-only bronze on every build: a record stays while a rule rejects it (`is_resolved`
+    marks one whose key a later passing delivery corrected); one whose rule no longer fires
+    (e.g. a score whose article has since arrived) moves to silver.
 -#}
 {%- set checked_models = [
     'int_prices_daily_checked',

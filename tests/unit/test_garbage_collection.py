@@ -4,41 +4,54 @@ from pathlib import Path
 
 import pytest
 
-from marketpulse.config import Settings
+from marketpulse.config import Lake, Settings
 from marketpulse.errors import PublishError
 from marketpulse.publish import PublishManifest, collect_garbage
 
+TABLES = ("prices_daily", "quarantine")
 
-def _lake_with_runs(tmp_path: Path, published: list[str], built: list[str]):
+
+def _publish(lake: Lake, n: int, run: str, version: str | None = None) -> None:
+    tables = {f"silver.{t}": f"file:{lake.tables}/silver/{t}/_v={version or run}" for t in TABLES}
+    PublishManifest(
+        layer="silver", run_id=run, published_at=f"2026-01-0{n}T00:00:00", tables=tables, gate={}
+    ).write(lake.publish / "silver")
+
+
+def _lake_with_runs(tmp_path: Path, published: list[str], built: list[str]) -> Lake:
     lake = Settings(home=tmp_path).lake
     for run in built:
-        for table in ("prices_daily", "quarantine"):
+        for table in TABLES:
             (lake.tables / "silver" / table / f"_v={run}").mkdir(parents=True)
-    for n, run in enumerate(published):
-        PublishManifest(
-            layer="silver",
-            run_id=run,
-            published_at=f"2026-01-0{n + 1}T00:00:00",
-            tables={},
-            gate={},
-        ).write(lake.publish / "silver")
+    for n, run in enumerate(published, start=1):
+        _publish(lake, n, run)
     return lake
+
+
+def _left(lake: Lake) -> list[str]:
+    return sorted({p.name for p in (lake.tables / "silver").glob("*/_v=*")})
 
 
 def test_only_recent_promotions_and_the_running_build_survive(tmp_path: Path) -> None:
     lake = _lake_with_runs(
         tmp_path, published=["r1", "r2", "r4"], built=["r1", "r2", "r3", "r4", "r5"]
-    )  # r3 blocked, r5 running
+    )  # r3 was blocked, r5 is running
     removed = collect_garbage(lake, "silver", keep=2, current_run="r5")
     assert sorted(p.name for p in removed) == ["_v=r1", "_v=r1", "_v=r3", "_v=r3"]
-    left = sorted({p.name for p in (lake.tables / "silver").glob("*/_v=*")})
-    assert left == ["_v=r2", "_v=r4", "_v=r5"]
+    assert _left(lake) == ["_v=r2", "_v=r4", "_v=r5"]
 
 
 def test_a_rollback_keeps_the_version_it_serves(tmp_path: Path) -> None:
     lake = _lake_with_runs(tmp_path, published=["r1", "r2", "r1"], built=["r1", "r2"])
     collect_garbage(lake, "silver", keep=1, current_run="r9")
-    assert sorted({p.name for p in (lake.tables / "silver").glob("*/_v=*")}) == ["_v=r1"]
+    assert _left(lake) == ["_v=r1"]
+
+
+def test_what_a_kept_manifest_points_at_survives_whatever_its_name(tmp_path: Path) -> None:
+    lake = _lake_with_runs(tmp_path, published=[], built=["r1", "hand-run"])
+    _publish(lake, 1, "r1", version="hand-run")
+    collect_garbage(lake, "silver", keep=1, current_run="r2")
+    assert _left(lake) == ["_v=hand-run"]
 
 
 def test_keeping_nothing_is_refused(tmp_path: Path) -> None:

@@ -8,13 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from marketpulse.engine import EngineClient
+from marketpulse.engine import EngineClient, quote
 from marketpulse.ingestion.bronze import COMMITTED, BatchManifest
 from marketpulse.ingestion.contracts import CONTRACTS, REJECTED_RECORDS, Contract
-
-
-def quote(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def table_ddl(contract: Contract, raw_root: str) -> str:
@@ -53,10 +49,11 @@ def registered_batch_ids(client: EngineClient) -> set[str]:
 def register(
     client: EngineClient,
     manifests: Iterable[BatchManifest],
+    known: set[str],
     progress: Callable[[str], None] = print,
 ) -> list[BatchManifest]:
-    """Add each unregistered batch's partition, then its manifest row (the visibility marker)."""
-    known = registered_batch_ids(client)
+    """Add each batch not in `known` (registered batch ids): its partition, then its manifest
+    row (the visibility marker). `known` is updated with what was added."""
     added = []
     for m in manifests:
         if m.batch_id in known or m.status != COMMITTED:
@@ -92,4 +89,5 @@ def register(
             + (f", {m.rejected_count} unreadable lines quarantined)" if m.rejected_count else ")")
         )
         added.append(m)
+        known.add(m.batch_id)
     return added

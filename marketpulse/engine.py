@@ -260,6 +260,11 @@ class Engine:
         return args
 
 
+def quote(value: str) -> str:
+    """A Spark SQL string literal."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 def connect(settings: Settings) -> Any:
     from pyhive import hive  # heavy import kept local
 

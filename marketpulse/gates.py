@@ -9,7 +9,7 @@ expectation that raised all count as failures here.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,7 +139,6 @@ class Gate:
             )
             outcomes += self._validate(context, suite, run_id)
         result = GateResult(layer=layer, run_id=run_id, outcomes=outcomes)
-        result.write(self.settings.lake.runs / run_id / f"gate_{layer}.json")
         return result
 
     def _context(self) -> Any:
@@ -252,7 +251,3 @@ def _jsonable(value: Any) -> dict[str, Any]:
 
 def data_docs_index(settings: Settings) -> Path:
     return settings.lake.gx / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
-
-
-def describe(outcomes: Iterable[ExpectationOutcome]) -> list[str]:
-    return [o.label() for o in outcomes]

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from marketpulse.engine import EngineClient
+from marketpulse.engine import EngineClient, quote
 from marketpulse.gates import GateResult
-from marketpulse.ingestion.catalog import quote
 
 TABLE = "quality.gate_results"
 COLUMNS = (

@@ -51,6 +51,7 @@ class Pipeline:
         self.settings = settings
         self.lake = settings.lake
         self.progress = progress
+        self._client: EngineClient | None = None
         self.writer: BronzeWriter | S3BronzeWriter = (
             S3BronzeWriter(S3Settings.from_env(), progress=progress)
             if settings.raw_bucket
@@ -58,7 +59,10 @@ class Pipeline:
         )
 
     def client(self) -> EngineClient:
-        return EngineClient(self.settings)
+        """One Thrift session per pipeline, opened on first use."""
+        if self._client is None:
+            self._client = EngineClient(self.settings)
+        return self._client
 
     # --- ingestion -------------------------------------------------------------------------
     def ingest(
@@ -134,8 +138,9 @@ class Pipeline:
         """Register every committed batch not yet in the catalog (also after a crash)."""
         client = self.client()
         catalog.ensure_tables(client, self.settings.raw_root)
+        known = catalog.registered_batch_ids(client)
         for dataset in CONTRACTS:
-            catalog.register(client, self.writer.committed_batches(dataset), self.progress)
+            catalog.register(client, self.writer.committed_batches(dataset), known, self.progress)
 
     def ensure_calendar(self) -> None:
         """Deliver the sessions covering every year the price data touches (no-op if known)."""

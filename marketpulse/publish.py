@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from marketpulse.config import AUDIT_SUFFIX, Lake
-from marketpulse.engine import EngineClient
+from marketpulse.engine import EngineClient, quote
 from marketpulse.errors import LockHeld, PublishError
 
 
@@ -89,10 +89,6 @@ def collect_garbage(lake: Lake, layer: str, keep: int, current_run: str) -> list
     return removed
 
 
-def _quote(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 class Publisher:
     def __init__(
         self, client: EngineClient, lake: Lake, progress: Callable[[str], None] = print
@@ -116,7 +112,7 @@ class Publisher:
         return columns
 
     def _exists(self, schema: str, table: str) -> bool:
-        return bool(self.client.query(f"show tables in {schema} like {_quote(table)}"))
+        return bool(self.client.query(f"show tables in {schema} like {quote(table)}"))
 
     def promote(
         self, layer: str, tables: list[str], run_id: str, gate: dict[str, Any]
@@ -187,7 +183,7 @@ class Publisher:
                 self._create(qualified, location, source)
             elif source is None or self._columns(qualified) == self._columns(source):
                 # The atomic step: one metastore update re-points the table.
-                self.client.execute(f"alter table {qualified} set location {_quote(location)}")
+                self.client.execute(f"alter table {qualified} set location {quote(location)}")
             else:
                 # A schema change cannot be a single ALTER on a v1 parquet table.
                 self.progress(f"publish: {qualified} changes schema; replacing its definition")
@@ -199,9 +195,9 @@ class Publisher:
     def _create(self, qualified: str, location: str, source: str | None) -> None:
         if source:
             self.client.execute(
-                f"create table {qualified} like {source} location {_quote(location)}"
+                f"create table {qualified} like {source} location {quote(location)}"
             )
         else:
             self.client.execute(
-                f"create table {qualified} using parquet location {_quote(location)}"
+                f"create table {qualified} using parquet location {quote(location)}"
             )

@@ -105,6 +105,19 @@ def _atomic_write(path: Path, data: bytes) -> None:
     tmp.replace(path)
 
 
+def _create_exclusive(path: Path, data: bytes) -> bool:
+    """Write a complete file at `path` unless it exists (a hard link is atomic and exclusive)."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    _atomic_write(tmp, data)
+    try:
+        os.link(tmp, path)
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        tmp.unlink()
+
+
 def _serialise(
     contract: Contract, records: Iterable[Mapping[str, Any]], sink: _HashingWriter
 ) -> int:
@@ -243,7 +256,10 @@ class BronzeWriter:
                 ingested_at=at.isoformat(),
             )
             claim.parent.mkdir(parents=True, exist_ok=True)
-            _atomic_write(claim, json.dumps({"manifest": asdict(manifest)}).encode())
+            if not _create_exclusive(claim, json.dumps({"manifest": asdict(manifest)}).encode()):
+                # The same bytes are being landed by another process at this moment.
+                claimed = BatchManifest(**json.loads(claim.read_text())["manifest"])
+                return WriteResult(claimed, is_new=False)
         batch_dir = self._batch_dir(manifest)
         rejected_dir = self.raw_root / REJECTED_RECORDS.dataset / manifest.partition_path
         for leftover in (batch_dir, rejected_dir):  # a previous attempt died before its manifest

@@ -192,9 +192,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
     if args.command == "rollback":
         with lake_lock(settings.lake):
-            manifest = Publisher(pipeline.client(), settings.lake, _say).rollback(
-                args.layer, args.run_id
-            )
+            publisher = Publisher(pipeline.client(), settings.lake, _say)
+            publisher.recover()
+            manifest = publisher.rollback(args.layer, args.run_id)
         _say(f"{args.layer} now serves the version published by run {manifest.run_id}")
         return EXIT_OK
     raise AssertionError(args.command)

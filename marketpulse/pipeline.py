@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import secrets
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -14,8 +16,14 @@ from typing import Any
 
 from marketpulse import history
 from marketpulse.config import AUDIT_SUFFIX, LAYERS, Settings
-from marketpulse.engine import Engine, EngineClient
-from marketpulse.errors import BatchQuarantined, BuildError, IngestError, engine_error_message
+from marketpulse.engine import Engine, EngineClient, port_is_open
+from marketpulse.errors import (
+    BatchQuarantined,
+    BuildError,
+    IngestError,
+    LockHeld,
+    engine_error_message,
+)
 from marketpulse.gates import ExpectationOutcome, Gate, GateResult, load_suites
 from marketpulse.ingestion import calendar, catalog
 from marketpulse.ingestion.bronze import QUARANTINED, BronzeWriter, Rejection, WriteResult
@@ -23,6 +31,8 @@ from marketpulse.ingestion.contracts import CONTRACTS
 from marketpulse.ingestion.s3 import S3BronzeWriter, S3Settings
 from marketpulse.ingestion.simulator import SimulationConfig, simulate
 from marketpulse.publish import Publisher, PublishManifest, collect_garbage, lake_lock
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 @dataclass
@@ -39,6 +49,13 @@ class BuildReport:
 
 def new_run_id() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def _die_with_parent() -> None:
+    """Runs in the dbt child: if this process is killed, dbt goes too (Linux), so a killed
+    run cannot leave a dbt that keeps re-pointing audit tables behind the next run's back."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _dbt_executable() -> str:
@@ -93,7 +110,7 @@ class Pipeline:
                 m.reason or "",
             )
         if register:
-            self.register_pending()
+            self._register_or_defer()
         return result
 
     def ingest_simulated(self, config: SimulationConfig | None = None) -> list[WriteResult]:
@@ -115,7 +132,7 @@ class Pipeline:
                 )
             except BatchQuarantined as exc:
                 quarantined.append(exc)  # keep landing the rest; report at the end
-        self.register_pending()
+        self._register_or_defer()
         if quarantined:
             raise quarantined[0]
         return results
@@ -136,11 +153,22 @@ class Pipeline:
 
     def register_pending(self) -> None:
         """Register every committed batch not yet in the catalog (also after a crash)."""
-        client = self.client()
-        catalog.ensure_tables(client, self.settings.raw_root)
-        known = catalog.registered_batch_ids(client)
-        for dataset in CONTRACTS:
-            catalog.register(client, self.writer.committed_batches(dataset), known, self.progress)
+        with lake_lock(self.lake):  # two registrations at once would duplicate batch rows
+            client = self.client()
+            catalog.ensure_tables(client, self.settings.raw_root)
+            known = catalog.registered_batch_ids(client)
+            for dataset in CONTRACTS:
+                batches = self.writer.committed_batches(dataset)
+                catalog.register(client, batches, known, self.progress)
+
+    def _register_or_defer(self) -> None:
+        try:
+            self.register_pending()
+        except LockHeld as exc:
+            self.progress(
+                f"bronze: landed; not registered yet because another run holds the lake lock "
+                f"({exc.holder}); the next `marketpulse build` registers it"
+            )
 
     def ensure_calendar(self) -> None:
         """Deliver the sessions covering every year the price data touches (no-op if known)."""
@@ -165,10 +193,11 @@ class Pipeline:
     def build(self, layers: tuple[str, ...] = LAYERS) -> BuildReport:
         report = BuildReport(run_id=new_run_id())
         with lake_lock(self.lake):
-            self.register_pending()
-            self.ensure_calendar()
             client = self.client()
             publisher = Publisher(client, self.lake, self.progress)
+            publisher.recover()
+            self.register_pending()
+            self.ensure_calendar()
             for layer in layers:
                 self.progress(f"== {layer}: build audit relations (run {report.run_id})")
                 tables, test_outcomes = self._dbt_build(layer, report.run_id)
@@ -249,10 +278,17 @@ class Pipeline:
             text=True,
             env=env,
             cwd=self.settings.project_dir,
+            preexec_fn=_die_with_parent,
         ) as proc:
             assert proc.stdout is not None
             for line in proc.stdout:
                 self.progress(f"  dbt | {line.rstrip()}")
+        if proc.returncode != 0 and not port_is_open(self.settings.host, self.settings.port):
+            raise BuildError(
+                f"the engine at {self.settings.host}:{self.settings.port} went away while dbt "
+                f"built {layer}; nothing was published; start it with `marketpulse engine "
+                "start` and build again"
+            )
         results_path = run_dir / "run_results.json"
         if not results_path.exists():
             raise BuildError(

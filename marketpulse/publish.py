@@ -4,6 +4,11 @@ An audit build lives in an immutable directory `<tables>/<layer>/<table>/_v=<run
 Promotion points the published table at that directory (`ALTER TABLE ... SET LOCATION`), a
 single metastore update that readers in other sessions see at once. Nothing ever writes
 into a directory once a published table may point at it.
+
+A layer has several tables, so a promotion is several such updates. Before the first one the
+whole change is written down as a pending manifest; a run killed halfway leaves it behind and
+the next locked start rolls the promotion forward (re-pointing a table is idempotent), so a
+mixed layer never outlives the process that made it.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +27,8 @@ from typing import Any
 from marketpulse.config import AUDIT_SUFFIX, Lake
 from marketpulse.engine import EngineClient, quote
 from marketpulse.errors import LockHeld, PublishError
+
+PENDING = "_pending"  # publish/_pending/<layer>.json: a promotion under way
 
 
 @dataclass(frozen=True)
@@ -31,19 +38,29 @@ class PublishManifest:
     published_at: str
     tables: dict[str, str]  # published table -> versioned location
     gate: dict[str, Any]
+    # published table -> [[column, type], ...]: rollback restores the schema with the data
+    schemas: dict[str, list[list[str]]] = field(default_factory=dict)
 
-    def write(self, directory: Path) -> Path:
+    def write(self, directory: Path, name: str | None = None) -> Path:
+        """Atomically; by default under a name that sorts by publication time."""
         directory.mkdir(parents=True, exist_ok=True)
-        path = directory / f"{self.published_at.replace(':', '')}__{self.run_id}.json"
+        path = directory / (name or f"{self.published_at.replace(':', '')}__{self.run_id}.json")
         tmp = path.with_name(f".{path.name}.tmp")
         tmp.write_text(json.dumps(asdict(self), indent=2))
         tmp.replace(path)
         return path
 
 
+_HELD: set[Path] = set()  # lake locks this process holds (the lock is re-entrant)
+
+
 @contextmanager
 def lake_lock(lake: Lake) -> Iterator[None]:
-    """One publishing run per lake at a time; a second one fails fast."""
+    """One run changing a lake's catalog at a time; a second one fails fast."""
+    path = lake.run_lock.absolute()
+    if path in _HELD:
+        yield
+        return
     lake.root.mkdir(parents=True, exist_ok=True)
     with lake.run_lock.open("a+") as handle:
         try:
@@ -55,9 +72,11 @@ def lake_lock(lake: Lake) -> Iterator[None]:
         handle.truncate()
         handle.write(f"pid {os.getpid()} since {datetime.now(UTC).isoformat()}")
         handle.flush()
+        _HELD.add(path)
         try:
             yield
         finally:
+            _HELD.discard(path)
             handle.truncate(0)
             fcntl.flock(handle, fcntl.LOCK_UN)
 
@@ -103,12 +122,12 @@ class Publisher:
                 return str(value)
         raise PublishError(f"{qualified_table} has no location; was it built by dbt?")
 
-    def _columns(self, qualified_table: str) -> list[tuple[str, str]]:
+    def _columns(self, qualified_table: str) -> list[list[str]]:
         columns = []
         for name, data_type, *_ in self.client.query(f"describe {qualified_table}"):
             if not name or name.startswith("#"):
                 break  # partition / detail sections follow
-            columns.append((name, data_type))
+            columns.append([name, data_type])
         return columns
 
     def _exists(self, schema: str, table: str) -> bool:
@@ -133,9 +152,9 @@ class Publisher:
             published_at=datetime.now(UTC).isoformat(),
             tables=locations,
             gate=gate,
+            schemas={t: self._columns(f"{audit}.{t.split('.')[1]}") for t in locations},
         )
-        self._apply(manifest, template_schema=audit)
-        manifest.write(self.lake.publish / layer)
+        self._commit(manifest)
         return manifest
 
     def rollback(self, layer: str, to_run_id: str | None = None) -> PublishManifest:
@@ -166,38 +185,55 @@ class Publisher:
             published_at=datetime.now(UTC).isoformat(),
             tables=target.tables,
             gate={**target.gate, "rollback_of": history[-1].run_id},
+            schemas=target.schemas,
         )
-        self._apply(rolled, template_schema=None)
-        rolled.write(self.lake.publish / layer)
+        self._commit(rolled)
         return rolled
 
     def history(self, layer: str) -> list[PublishManifest]:
         return publish_history(self.lake, layer)
 
-    def _apply(self, manifest: PublishManifest, template_schema: str | None) -> None:
+    def recover(self) -> list[PublishManifest]:
+        """Finish promotions or rollbacks a killed run left halfway (call under the lock)."""
+        finished = []
+        for pending in sorted((self.lake.publish / PENDING).glob("*.json")):
+            manifest = PublishManifest(**json.loads(pending.read_text()))
+            self.progress(
+                f"{manifest.layer}: run {manifest.run_id} was interrupted while publishing; "
+                "rolling its promotion forward"
+            )
+            self._commit(manifest)
+            finished.append(manifest)
+        return finished
+
+    def _commit(self, manifest: PublishManifest) -> None:
+        """Pending manifest first, then the table changes, then the manifest of record."""
+        pending = manifest.write(self.lake.publish / PENDING, name=f"{manifest.layer}.json")
+        self._apply(manifest)
+        manifest.write(self.lake.publish / manifest.layer)
+        pending.unlink()
+
+    def _apply(self, manifest: PublishManifest) -> None:
         self.client.execute(f"create database if not exists {manifest.layer}")
         for qualified, location in manifest.tables.items():
             schema, table = qualified.split(".")
-            source = f"{template_schema}.{table}" if template_schema else None
+            wanted = manifest.schemas.get(qualified)
             if not self._exists(schema, table):
-                self._create(qualified, location, source)
-            elif source is None or self._columns(qualified) == self._columns(source):
+                self._create(qualified, location, wanted)
+            elif wanted is None or self._columns(qualified) == wanted:
                 # The atomic step: one metastore update re-points the table.
                 self.client.execute(f"alter table {qualified} set location {quote(location)}")
             else:
                 # A schema change cannot be a single ALTER on a v1 parquet table.
                 self.progress(f"publish: {qualified} changes schema; replacing its definition")
                 self.client.execute(f"drop table {qualified}")
-                self._create(qualified, location, source)
+                self._create(qualified, location, wanted)
             self.client.execute(f"refresh table {qualified}")
             self.progress(f"published {qualified} -> {location}")
 
-    def _create(self, qualified: str, location: str, source: str | None) -> None:
-        if source:
-            self.client.execute(
-                f"create table {qualified} like {source} location {quote(location)}"
-            )
-        else:
-            self.client.execute(
-                f"create table {qualified} using parquet location {quote(location)}"
-            )
+    def _create(self, qualified: str, location: str, columns: list[list[str]] | None) -> None:
+        # Manifests written before schemas were recorded: let Spark read the Parquet footer.
+        ddl = f" ({', '.join(f'`{n}` {t}' for n, t in columns)})" if columns else ""
+        self.client.execute(
+            f"create table {qualified}{ddl} using parquet location {quote(location)}"
+        )

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from marketpulse.errors import IngestError
+from marketpulse.ingestion import bronze
 from marketpulse.ingestion.bronze import COMMITTED, MANIFEST, QUARANTINED, BronzeWriter, Rejection
 from marketpulse.ingestion.contracts import NEWS_ARTICLES, PRICES_DAILY
 
@@ -80,6 +81,23 @@ def test_a_corrected_delivery_is_a_new_batch(tmp_path: Path) -> None:
     _write(writer)
     assert _write(writer, [{**BAR, "close": "1.6"}]).is_new
     assert len(writer.committed_batches("prices_daily")) == 2
+
+
+def test_two_writers_racing_on_the_same_bytes_land_one_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    claim_exclusively = bronze._create_exclusive
+
+    def rival_claims_first(path: Path, data: bytes) -> bool:
+        rival = json.loads(data)
+        rival["manifest"]["batch_id"] = "rival"
+        assert claim_exclusively(path, json.dumps(rival).encode())
+        return claim_exclusively(path, data)
+
+    monkeypatch.setattr(bronze, "_create_exclusive", rival_claims_first)
+    result = _write(BronzeWriter(tmp_path))
+    assert not result.is_new and result.manifest.batch_id == "rival"
+    assert not list((tmp_path / "prices_daily").glob("source=*/ingest_date=*/batch_id=*"))
 
 
 def test_crash_before_the_manifest_resumes_into_the_same_batch(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -9,7 +10,7 @@ import pytest
 
 from marketpulse.config import Settings
 from marketpulse.engine import Engine, free_port
-from marketpulse.errors import LockHeld, PortInUse
+from marketpulse.errors import PortInUse
 from marketpulse.publish import lake_lock
 
 
@@ -27,11 +28,29 @@ def test_status_of_a_lake_without_engine_is_stopped(tmp_path: Path) -> None:
 
 
 def test_a_second_run_on_the_same_lake_fails_fast_on_the_lock(tmp_path: Path) -> None:
+    """Two `marketpulse build`s at once: the second exits at once, naming the holder."""
     lake = Settings(home=tmp_path).lake
-    with lake_lock(lake), pytest.raises(LockHeld, match="holds the lake lock"), lake_lock(lake):
-        pass
+    env = {**os.environ, "MARKETPULSE_HOME": str(tmp_path)}
+    with lake_lock(lake):
+        second = subprocess.run(
+            [sys.executable, "-m", "marketpulse.cli", "build"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+    assert second.returncode == 1
+    assert f"holds the lake lock {lake.run_lock} (pid {os.getpid()} since" in second.stderr
     with lake_lock(lake):  # released again
         pass
+
+
+def test_the_lake_lock_is_reentrant_within_a_run(tmp_path: Path) -> None:
+    lake = Settings(home=tmp_path).lake
+    with lake_lock(lake):
+        with lake_lock(lake):  # e.g. a build delivering the calendar registers it
+            pass
+        assert str(os.getpid()) in lake.run_lock.read_text()  # the inner exit kept the lock
 
 
 def test_help_lists_the_commands_and_exit_codes() -> None:

@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 PIP_VERSION := 26.3
 
-.PHONY: setup run test lint lint-py lint-sql infra-check browser pytest test-fast engine-start \
+.PHONY: setup run test bench lint lint-py lint-sql infra-check browser pytest test-fast engine-start \
         engine-stop engine-status constraints clean prerequisites
 
 setup: $(STAMP)
@@ -43,6 +43,11 @@ engine-status: setup
 	$(BIN)/marketpulse engine status
 
 test: setup lint-py infra-check pytest
+
+# Benchmarks (bench/README.md): sizes, peers, scale; `make bench BENCH_ARGS=--quick` for a smoke.
+BENCH_ARGS ?=
+bench: setup
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: lint-py lint-sql
 

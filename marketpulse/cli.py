@@ -7,6 +7,7 @@ Heavy imports (pyspark, GX, pandas) happen inside the commands so `--help` is in
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import getpass
 import sys
 from datetime import date
@@ -66,6 +67,13 @@ def _parser() -> argparse.ArgumentParser:
 
     engine = commands.add_parser("engine", help="start, stop or inspect the local engine")
     engine.add_argument("action", choices=["start", "stop", "status"])
+    engine.add_argument(
+        "--cluster",
+        type=int,
+        metavar="N",
+        help="start: run on a loopback Spark standalone cluster of N single-core workers "
+        "(env MARKETPULSE_CLUSTER_WORKERS; default: local mode in one JVM)",
+    )
 
     ingest = commands.add_parser("ingest", help="land a delivery in bronze")
     feeds = ingest.add_subparsers(dest="feed", required=True)
@@ -145,6 +153,10 @@ def _print_report(pipeline: Pipeline, report: BuildReport) -> int:
             _say(f"    quarantined {dataset} batch {batch} line {line}: {rules} ({reason})")
     for table, rows in pipeline.row_counts(report).items():
         _say(f"  published {table:<28} {rows:>10,} rows")
+    _say(
+        "  time: "
+        + ", ".join(f"{name} {end - start:.1f}s" for name, (start, end) in report.stages.items())
+    )
     _say(f"  gate results: {pipeline.lake.runs / report.run_id}")
     _say(f"  trust report: {_build_report(pipeline.settings, report.run_id)}")
     _say(f"  Data Docs:    {data_docs_index(pipeline.settings)}")
@@ -163,6 +175,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     from marketpulse.publish import Publisher, lake_lock
 
     if args.command == "engine":
+        if args.cluster is not None:
+            settings = dataclasses.replace(settings, cluster_workers=args.cluster)
         engine = Engine(settings)
         if args.action == "start":
             _say(engine.start(_say).describe())

@@ -21,6 +21,7 @@ class Settings:
     target: str = "local"
     raw_bucket: str | None = None  # bronze in s3://<raw_bucket>/raw instead of <home>/raw
     keep_versions: int = 5  # promotions per layer that stay restorable by `rollback`
+    cluster_workers: int = 0  # >0: the engine runs on a loopback Spark standalone cluster
 
     @property
     def manages_engine(self) -> bool:
@@ -53,6 +54,7 @@ class Settings:
             target=target,
             raw_bucket=os.environ.get("MARKETPULSE_RAW_BUCKET") or None,
             keep_versions=int(os.environ.get("MARKETPULSE_KEEP_VERSIONS", "5")),
+            cluster_workers=int(os.environ.get("MARKETPULSE_CLUSTER_WORKERS", "0")),
         )
 
     @property

@@ -42,13 +42,17 @@ class EngineStatus:
     lake: str = ""
     started_at: float | None = None
     log: str = ""
+    master: str = "local[*]"
+    master_ui: str = ""
+    workers: int = 0
 
     def describe(self) -> str:
         if not self.running:
             return "engine: stopped"
         uptime = int(time.time() - (self.started_at or time.time()))
+        cluster = f"  master={self.master} ({self.workers} workers)" if self.workers else ""
         return (
-            f"engine: running  pid={self.pid}  thrift={self.host}:{self.port}  "
+            f"engine: running  pid={self.pid}  thrift={self.host}:{self.port}{cluster}  "
             f"lake={self.lake}  uptime={uptime // 60}m{uptime % 60:02d}s  log={self.log}"
         )
 
@@ -85,7 +89,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _alive(pid: int) -> bool:
+def _alive(pid: int, marker: bytes = b"HiveThriftServer2") -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -93,8 +97,8 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     cmdline = Path(f"/proc/{pid}/cmdline")
-    # A recycled pid belongs to someone else: only a Thrift server counts as ours.
-    return not cmdline.exists() or b"HiveThriftServer2" in cmdline.read_bytes()
+    # A recycled pid belongs to someone else: only our Spark process counts.
+    return not cmdline.exists() or marker in cmdline.read_bytes()
 
 
 def _tail(path: Path, lines: int = 40) -> str:
@@ -123,6 +127,9 @@ class Engine:
             lake=state["lake"],
             started_at=float(state["started_at"]),
             log=state["log"],
+            master=state.get("master", "local[*]"),
+            master_ui=state.get("master_ui", ""),
+            workers=len(state.get("workers", [])),
         )
 
     def start(self, progress: Callable[[str], None] = print) -> EngineStatus:
@@ -141,13 +148,14 @@ class Engine:
         for path in (self.lake.logs, self.lake.warehouse, self.lake.tables, self.lake.raw):
             path.mkdir(parents=True, exist_ok=True)
 
+        cluster = self._start_cluster(java, progress) if self.settings.cluster_workers else {}
         progress(
             f"starting Spark Thrift server on {self.settings.host}:{self.settings.port} "
             f"(lake {self.lake.root}) ..."
         )
         log = self.log_path.open("ab")
         proc = subprocess.Popen(
-            self._command(),
+            self._command(cluster.get("master", "local[*]")),
             cwd=self.lake.root,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -162,6 +170,7 @@ class Engine:
             "lake": str(self.lake.root),
             "started_at": time.time(),
             "log": str(self.log_path),
+            **cluster,
         }
         self.lake.engine_pid.write_text(json.dumps(state))
         try:
@@ -190,8 +199,97 @@ class Engine:
                 time.sleep(0.2)
             if _alive(pid):
                 self._signal(pid, signal.SIGKILL)
+        for worker_or_master in [*state.get("workers", []), *state.get("master_pid", [])]:
+            self._stop_daemon(worker_or_master)
         self.lake.engine_pid.unlink(missing_ok=True)
         progress("engine stopped")
+
+    # --- scale-out: a Spark standalone cluster on loopback ---------------------------------
+    def _start_cluster(self, java: str, progress: Callable[[str], None]) -> dict[str, Any]:
+        """A master and N workers from the pyspark install, each in its own process; the
+        Thrift server then runs its executors on them (EMR: YARN does this part)."""
+        workers = self.settings.cluster_workers
+        port, ui_port = free_port(), free_port()
+        master = f"spark://127.0.0.1:{port}"
+        progress(f"starting a Spark standalone master at {master} with {workers} workers ...")
+        daemons = [
+            self._daemon(
+                java,
+                "master",
+                [
+                    "org.apache.spark.deploy.master.Master",
+                    *("--host", "127.0.0.1", "--port", str(port), "--webui-port", str(ui_port)),
+                ],
+            )
+        ]
+        memory = os.environ.get("MARKETPULSE_WORKER_MEMORY", "2g")
+        for number in range(workers):
+            work_dir = self.lake.root / "cluster" / f"worker-{number}"
+            work_dir.mkdir(parents=True, exist_ok=True)
+            daemons.append(
+                self._daemon(
+                    java,
+                    f"worker-{number}",
+                    [
+                        "org.apache.spark.deploy.worker.Worker",
+                        *("--host", "127.0.0.1", "--cores", "1", "--memory", memory),
+                        *("--webui-port", str(free_port()), "--work-dir", str(work_dir), master),
+                    ],
+                )
+            )
+        state = {
+            "master": master,
+            "master_ui": f"http://127.0.0.1:{ui_port}",
+            "master_pid": [daemons[0]],
+            "workers": daemons[1:],
+        }
+        try:
+            self._wait_for_workers(ui_port, workers)
+        except EngineError:
+            for pid in daemons:
+                self._stop_daemon(pid)
+            raise
+        return state
+
+    def _daemon(self, java: str, name: str, args: list[str]) -> int:
+        log = (self.lake.logs / f"cluster-{name}.log").open("ab")
+        proc = subprocess.Popen(
+            [str(spark_home() / "bin" / "spark-class"), *args],
+            cwd=self.lake.root,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=self._env(java),
+            start_new_session=True,
+        )
+        return proc.pid
+
+    def _wait_for_workers(self, ui_port: int, expected: int) -> None:
+        import urllib.request
+
+        deadline = time.monotonic() + START_TIMEOUT_S
+        alive = 0
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError, ValueError):
+                url = f"http://127.0.0.1:{ui_port}/json/"
+                with urllib.request.urlopen(url, timeout=5) as response:
+                    alive = int(json.load(response).get("aliveworkers", 0))
+                if alive >= expected:
+                    return
+            time.sleep(1)
+        raise EngineError(
+            f"only {alive} of {expected} Spark workers registered within {START_TIMEOUT_S}s; "
+            f"see {self.lake.logs}/cluster-*.log"
+        )
+
+    def _stop_daemon(self, pid: int) -> None:
+        if _alive(pid, marker=b"org.apache.spark.deploy"):
+            self._signal(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 30
+            while _alive(pid, marker=b"org.apache.spark.deploy") and time.monotonic() < deadline:
+                time.sleep(0.2)
+            if _alive(pid, marker=b"org.apache.spark.deploy"):
+                self._signal(pid, signal.SIGKILL)
 
     @staticmethod
     def _signal(pid: int, sig: int) -> None:
@@ -214,7 +312,7 @@ class Engine:
             "SPARK_LOG_DIR": str(self.lake.logs),
         }
 
-    def _command(self) -> list[str]:
+    def _command(self, master: str) -> list[str]:
         lake = self.lake
         memory = os.environ.get("MARKETPULSE_DRIVER_MEMORY", "4g")
         confs = {
@@ -235,12 +333,15 @@ class Engine:
             "spark.sql.metadataCacheTTLSeconds": str(METADATA_CACHE_TTL_S),
             "spark.ui.showConsoleProgress": "false",
         }
+        if master.startswith("spark://"):  # one single-core executor per worker
+            confs["spark.executor.cores"] = "1"
+            confs["spark.executor.memory"] = os.environ.get("MARKETPULSE_WORKER_MEMORY", "2g")
         args = [
             str(spark_home() / "bin" / "spark-submit"),
             "--class",
             "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2",
             "--master",
-            "local[*]",
+            master,
             "--name",
             "marketpulse-engine",
             "--driver-memory",

@@ -18,7 +18,10 @@ from marketpulse.config import AUDIT_SUFFIX, Settings
 from marketpulse.errors import SuiteError, engine_error_message
 
 DATASOURCE = "engine"
-RESULT_FORMAT = "BASIC"  # counts and a few example values; enough to name what failed
+# The decision needs only pass/fail: the cheapest format. What failed is validated again with
+# counts and example values, so analysts see why (and Data Docs get that detail too).
+DECISION_FORMAT = "BOOLEAN_ONLY"
+DETAIL_FORMAT = "BASIC"
 
 
 @dataclass(frozen=True)
@@ -132,14 +135,45 @@ class Gate:
         suites = load_suites(self.settings.project_dir / "expectations", layer)
         context = self._context()
         outcomes: list[ExpectationOutcome] = []
+        validations = {}
         for suite in suites:
-            self.progress(
-                f"gate {layer}: validating {suite.audit_schema}.{suite.table} "
-                f"with {len(suite.definition.get('expectations', []))} expectations"
-            )
-            outcomes += self._validate(context, suite, run_id)
-        result = GateResult(layer=layer, run_id=run_id, outcomes=outcomes)
-        return result
+            if not suite.definition.get("expectations"):
+                outcomes.append(
+                    self._failure(suite, "suite_has_expectations", "suite has no expectations")
+                )
+                continue
+            try:
+                validations[suite.name] = self._validation(context, suite, suite.definition)
+            except Exception as exc:  # a malformed expectation must fail, never pass
+                outcomes.append(self._failure(suite, "validation_ran", _exc(exc)))
+        by_name = {s.name: s for s in suites}
+        total = sum(len(by_name[n].definition["expectations"]) for n in validations)
+        self.progress(f"gate {layer}: {total} expectations on {len(validations)} tables")
+        decided = self._checkpoint(context, f"{layer}__gate", validations, run_id, DECISION_FORMAT)
+        failed: dict[str, list[dict[str, Any]]] = {}
+        for name in validations:
+            suite = by_name[name]
+            results = decided.get(name, RuntimeError("GX returned no result for this suite"))
+            if isinstance(results, Exception):  # e.g. the audit table is missing
+                outcomes.append(self._failure(suite, "validation_ran", _exc(results)))
+                continue
+            found = [self._outcome(suite, r) for r in results]
+            failed_specs = [_spec(r) for r, o in zip(results, found, strict=True) if not o.success]
+            if failed_specs:
+                failed[name] = failed_specs
+            outcomes += found
+            if len(found) != len(suite.definition["expectations"]):
+                outcomes.append(
+                    self._failure(
+                        suite,
+                        "all_expectations_evaluated",
+                        f"{len(suite.definition['expectations'])} expectations defined "
+                        f"but {len(found)} evaluated",
+                    )
+                )
+        if failed:
+            outcomes = self._with_detail(context, layer, run_id, by_name, failed, outcomes)
+        return GateResult(layer=layer, run_id=run_id, outcomes=outcomes)
 
     def _context(self) -> Any:
         import great_expectations as gx
@@ -154,68 +188,120 @@ class Gate:
         )
         return context
 
-    def _validate(self, context: Any, suite: SuiteFile, run_id: str) -> list[ExpectationOutcome]:
-        import great_expectations as gx
-        from great_expectations.checkpoint import UpdateDataDocsAction
+    def _with_detail(
+        self,
+        context: Any,
+        layer: str,
+        run_id: str,
+        suites: dict[str, SuiteFile],
+        failed: dict[str, list[dict[str, Any]]],
+        outcomes: list[ExpectationOutcome],
+    ) -> list[ExpectationOutcome]:
+        """Validate only what failed again, with counts and examples, and swap those in."""
+        count = sum(len(v) for v in failed.values())
+        self.progress(f"gate {layer}: {count} failed; fetching their detail")
+        validations = {}
+        for name, specs in failed.items():
+            definition = {**suites[name].definition, "expectations": specs}
+            validations[name] = self._validation(context, suites[name], definition, "__detail")
+        detailed = {}
+        for name, results in self._checkpoint(
+            context, f"{layer}__gate_detail", validations, run_id, DETAIL_FORMAT
+        ).items():
+            if not isinstance(results, Exception):
+                for r in results:
+                    outcome = self._outcome(suites[name], r)
+                    detailed[(name, outcome.expectation, _key(outcome.kwargs))] = outcome
+        return [
+            detailed.get((o.suite, o.expectation, _key(o.kwargs)), o) if not o.success else o
+            for o in outcomes
+        ]
 
-        specs = suite.definition.get("expectations") or []
-        if not specs:
-            return [self._failure(suite, "suite_has_expectations", "suite has no expectations")]
-        try:
-            gx_suite = context.suites.add_or_update(
-                gx.ExpectationSuite(
-                    name=suite.name, expectations=specs, meta=suite.definition.get("meta", {})
-                )
+    def _validation(
+        self, context: Any, suite: SuiteFile, definition: dict[str, Any], variant: str = ""
+    ) -> Any:
+        import great_expectations as gx
+
+        gx_suite = context.suites.add_or_update(
+            gx.ExpectationSuite(
+                name=suite.name + variant,
+                expectations=definition["expectations"],
+                meta=definition.get("meta", {}),
             )
-            datasource = context.data_sources.get(DATASOURCE)
-            asset_name = f"{suite.audit_schema}.{suite.table}"
-            if asset_name in {a.name for a in datasource.assets}:
-                datasource.delete_asset(asset_name)
+        )
+        datasource = context.data_sources.get(DATASOURCE)
+        asset_name = f"{suite.audit_schema}.{suite.table}"
+        if asset_name in {a.name for a in datasource.assets}:
+            asset = datasource.get_asset(asset_name)
+        else:
             asset = datasource.add_table_asset(
                 name=asset_name, table_name=suite.table, schema_name=suite.audit_schema
             )
-            batch = asset.add_batch_definition_whole_table("whole table")
-            validation = context.validation_definitions.add_or_update(
-                gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite)
-            )
+        batch = next(
+            (b for b in asset.batch_definitions if b.name == "whole table"), None
+        ) or asset.add_batch_definition_whole_table("whole table")
+        return context.validation_definitions.add_or_update(
+            gx.ValidationDefinition(name=suite.name + variant, data=batch, suite=gx_suite)
+        )
+
+    def _checkpoint(
+        self,
+        context: Any,
+        name: str,
+        validations: dict[str, Any],
+        run_id: str,
+        result_format: str,
+    ) -> dict[str, list[Any] | Exception]:
+        """One checkpoint (one Data Docs update) for many tables. If it raises, each table is
+        validated on its own, so one broken table cannot hide the others' results."""
+        import great_expectations as gx
+        from great_expectations.checkpoint import UpdateDataDocsAction
+
+        def run(batch: dict[str, Any]) -> dict[str, list[Any]]:
             checkpoint = context.checkpoints.add_or_update(
                 gx.Checkpoint(
-                    name=f"{suite.name}__gate",
-                    validation_definitions=[validation],
+                    name=name if len(batch) > 1 else f"{name}__{next(iter(batch))}",
+                    validation_definitions=list(batch.values()),
                     actions=[UpdateDataDocsAction(name="data_docs")],
-                    result_format={"result_format": RESULT_FORMAT},
+                    result_format={"result_format": result_format},
                 )
             )
-            checkpoint_result = checkpoint.run(run_id=gx.RunIdentifier(run_name=run_id))
-        except Exception as exc:  # a missing table or column must fail, never pass
-            return [self._failure(suite, "validation_ran", f"{type(exc).__name__}: {exc}")]
-        outcomes = []
-        for validation_result in checkpoint_result.run_results.values():
-            for r in validation_result.results:
-                config = r.expectation_config
-                error = _raised(r.exception_info)
-                outcomes.append(
-                    ExpectationOutcome(
-                        suite=suite.name,
-                        table=asset_name,
-                        expectation=config.type,
-                        kwargs={k: v for k, v in config.kwargs.items() if k != "batch_id"},
-                        severity=str(getattr(config.severity, "value", config.severity)),
-                        success=bool(r.success) and not error,
-                        observed=_jsonable(r.result),
-                        description=config.description or "",
-                        error=error,
-                    )
+            result = checkpoint.run(run_id=gx.RunIdentifier(run_name=run_id))
+            return {
+                identifier.expectation_suite_identifier.name.removesuffix("__detail"): list(
+                    validation.results
                 )
-        if len(outcomes) != len(specs):
-            outcomes.append(
-                self._failure(
-                    suite,
-                    "all_expectations_evaluated",
-                    f"{len(specs)} expectations defined but {len(outcomes)} evaluated",
-                )
-            )
-        return outcomes
+                for identifier, validation in result.run_results.items()
+            }
+
+        if not validations:
+            return {}
+        try:
+            return dict(run(validations))
+        except Exception:
+            separately: dict[str, list[Any] | Exception] = {}
+            for suite_name, validation in validations.items():
+                try:
+                    separately.update(run({suite_name: validation}))
+                except Exception as exc:
+                    separately[suite_name] = exc
+            return separately
+
+    @staticmethod
+    def _outcome(suite: SuiteFile, r: Any) -> ExpectationOutcome:
+        config = r.expectation_config
+        error = _raised(r.exception_info)
+        return ExpectationOutcome(
+            suite=suite.name,
+            table=f"{suite.audit_schema}.{suite.table}",
+            expectation=config.type,
+            kwargs={k: v for k, v in config.kwargs.items() if k != "batch_id"},
+            severity=str(getattr(config.severity, "value", config.severity)),
+            success=bool(r.success) and not error,
+            observed=_jsonable(r.result),
+            description=config.description or "",
+            error=error,
+        )
 
     @staticmethod
     def _failure(suite: SuiteFile, check: str, error: str) -> ExpectationOutcome:
@@ -228,6 +314,22 @@ class Gate:
             success=False,
             error=error,
         )
+
+
+def _exc(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {engine_error_message(str(exc))}"
+
+
+def _spec(result: Any) -> dict[str, Any]:
+    """An evaluated expectation as a suite entry again (for the detail run)."""
+    spec = dict(result.expectation_config.to_json_dict())
+    spec.pop("id", None)
+    spec["kwargs"] = {k: v for k, v in spec["kwargs"].items() if k != "batch_id"}
+    return spec
+
+
+def _key(kwargs: dict[str, Any]) -> str:
+    return json.dumps(kwargs, sort_keys=True, default=str)
 
 
 def _raised(exception_info: Any) -> str:

@@ -8,7 +8,9 @@ import secrets
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -41,6 +43,16 @@ class BuildReport:
     published: dict[str, PublishManifest] = field(default_factory=dict)
     gates: dict[str, GateResult] = field(default_factory=dict)
     blocked_layer: str | None = None
+    # stage -> (started, finished), epoch seconds: the closing summary and the benchmark
+    stages: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        started = time.time()
+        try:
+            yield
+        finally:
+            self.stages[name] = (started, time.time())
 
     @property
     def blocked(self) -> bool:
@@ -195,24 +207,27 @@ class Pipeline:
         with lake_lock(self.lake):
             client = self.client()
             publisher = Publisher(client, self.lake, self.progress)
-            publisher.recover()
-            self.register_pending()
-            self.ensure_calendar()
+            with report.stage("register"):
+                publisher.recover()
+                self.register_pending()
+                self.ensure_calendar()
             for layer in layers:
                 self.progress(f"== {layer}: build audit relations (run {report.run_id})")
-                tables, test_outcomes = self._dbt_build(layer, report.run_id)
-                gate = (
-                    GateResult(layer=layer, run_id=report.run_id, outcomes=[])
-                    if any(o.blocks for o in test_outcomes)  # already blocked: skip GX
-                    else Gate(self.settings, self.progress).run(layer, report.run_id)
-                )
-                gate = GateResult(
-                    layer=layer,
-                    run_id=report.run_id,
-                    outcomes=gate.outcomes + test_outcomes + self._unguarded(layer, tables),
-                )
-                gate.write(self.lake.runs / report.run_id / f"gate_{layer}.json")
-                history.record(client, gate)
+                with report.stage(f"{layer} build"):
+                    tables, test_outcomes = self._dbt_build(layer, report.run_id)
+                with report.stage(f"{layer} gate"):
+                    gx = (
+                        []
+                        if any(o.blocks for o in test_outcomes)  # already blocked: skip GX
+                        else Gate(self.settings, self.progress).run(layer, report.run_id).outcomes
+                    )
+                    gate = GateResult(
+                        layer=layer,
+                        run_id=report.run_id,
+                        outcomes=gx + test_outcomes + self._unguarded(layer, tables),
+                    )
+                    gate.write(self.lake.runs / report.run_id / f"gate_{layer}.json")
+                    history.record(client, gate)
                 report.gates[layer] = gate
                 if not gate.passed:
                     report.blocked_layer = layer
@@ -220,12 +235,13 @@ class Pipeline:
                         f"== {layer}: gate BLOCKED promotion; published {layer} is unchanged"
                     )
                     return report
-                report.published[layer] = publisher.promote(
-                    layer, tables, report.run_id, gate.summary()
-                )
-                removed = collect_garbage(
-                    self.lake, layer, self.settings.keep_versions, report.run_id
-                )
+                with report.stage(f"{layer} publish"):
+                    report.published[layer] = publisher.promote(
+                        layer, tables, report.run_id, gate.summary()
+                    )
+                    removed = collect_garbage(
+                        self.lake, layer, self.settings.keep_versions, report.run_id
+                    )
                 if removed:
                     self.progress(
                         f"{layer}: removed {len(removed)} version directories older "

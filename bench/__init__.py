@@ -1,0 +1,1 @@
+"""MarketPulse's benchmark harness: `make bench` (see bench/README.md)."""

@@ -1,0 +1,261 @@
+"""The workloads: W1 backfill (+ peers), W2 incremental vs history, W3 gate cost, W4 dbt
+per-model overhead. Each returns a JSON-able dict."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from bench import peers
+from bench.measure import BenchLake, RunMeasure, registered_bars, timed
+from marketpulse.gates import DATASOURCE, Gate, load_suites
+from marketpulse.ingestion.simulator import SimulationConfig, session_window, simulate
+from marketpulse.pipeline import BuildReport, _dbt_executable
+
+Say = Callable[[str], None]
+END = date(2024, 12, 31)
+
+
+def market(tickers: int, years: int, **extra: Any) -> SimulationConfig:
+    return SimulationConfig(
+        tickers=tickers, start=date(END.year - years + 1, 1, 2), end=END, **extra
+    )
+
+
+# --- W1 --------------------------------------------------------------------------------------
+def w1_backfill(
+    home: Path,
+    tickers: int,
+    years: int,
+    say: Say,
+    with_peers: bool,
+    poll_intervals: tuple[int, ...] = (1,),
+) -> dict[str, Any]:
+    """Backfill every session but the last (W1); W3, W4 and the peers measure that state;
+    then the last session arrives alone and is built (a W2 point for this history)."""
+    sessions = session_window(market(tickers, years).start, END)
+    config = market(tickers, years, batch_sessions=sessions.last - sessions.first)
+    with BenchLake(home, say) as lake:
+        measure = RunMeasure(label=f"W1 {tickers} tickers x {years}y", bars=0)
+        say(f"W1: simulate and land {tickers} tickers x {years} years")
+        deliveries = list(simulate(config))
+        last_session = [d for d in deliveries if d.dataset == "prices_daily"][-1]
+        with timed(measure, "ingest"):
+            for d in deliveries:
+                if d is not last_session:
+                    lake.pipeline.ingest(
+                        d.dataset, d.source, d.records, rejections=d.rejections, register=False
+                    )
+            lake.pipeline.register_pending()
+        measure.bars = registered_bars(lake)
+        say(f"W1: build, gate, publish {measure.bars:,} bars")
+        report = lake.measure_build(measure)
+        result: dict[str, Any] = {"tickers": tickers, "years": years, "run": measure.as_dict()}
+        result["w3"] = w3_gate_cost(lake, report, say)
+        result["w4"] = w4_model_overhead(lake, say, poll_intervals)
+        if with_peers:
+            result["peers"] = compare_peers(lake, measure, report, say)
+
+        say(f"W2: the next session alone on top of {years}y")
+        increment = RunMeasure(label=f"W2 +1 session on {tickers} x {years}y", bars=0)
+        with timed(increment, "ingest"):
+            landed = lake.pipeline.ingest(
+                last_session.dataset, last_session.source, last_session.records
+            )
+        increment.bars = landed.manifest.record_count
+        lake.measure_build(increment)
+        result["increment"] = increment.as_dict()
+    return result
+
+
+def w2_summary(w1_runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Cost of one new session against history length, per ticker count."""
+    ratios = {}
+    for tickers in sorted({r["tickers"] for r in w1_runs}):
+        runs = sorted((r for r in w1_runs if r["tickers"] == tickers), key=lambda r: r["years"])
+        if len(runs) > 1:
+            first, last = runs[0], runs[-1]
+            ratios[f"{tickers} tickers: {last['years']}y / {first['years']}y"] = round(
+                last["increment"]["total_s"] / first["increment"]["total_s"], 3
+            )
+    return {"ratios": ratios, "target": "<= 1.10 (20y / 1y)"}
+
+
+def compare_peers(
+    lake: BenchLake, measure: RunMeasure, report: BuildReport, say: Say
+) -> dict[str, Any]:
+    import pandas as pd
+
+    files = peers.BronzeFiles.of(lake.settings.lake.raw)
+    columns = ", ".join([*peers.KEY, *peers.COMPARED])
+    rows = lake.client().query(f"select {columns} from gold.fct_ticker_daily")
+    project = pd.DataFrame(rows, columns=[*peers.KEY, *peers.COMPARED])
+    price_path = _price_path_seconds(lake, report)
+    out: dict[str, Any] = {
+        "project_pipeline_s": round(measure.total_s - measure.stages["ingest"], 3),
+        "project_price_path_models_s": round(price_path, 3),
+    }
+    cores = os.cpu_count() or 1
+    for name, run in (
+        ("duckdb", lambda: peers.run_duckdb(files, threads=cores)),
+        ("pyspark", lambda: peers.run_pyspark(files, cores=cores, memory="4g")),
+    ):
+        say(f"peer {name}: the price path on the same bronze files")
+        seconds, frame = run()
+        problems = peers.mismatches(project, frame)
+        out[name] = {
+            "seconds": round(seconds, 3),
+            "same_gold_numbers": not problems,
+            "problems": problems,
+        }
+        if problems:
+            say(f"peer {name} does NOT match the project's gold: {problems}; its time is void")
+    return out
+
+
+def _price_path_seconds(lake: BenchLake, report: BuildReport) -> float:
+    """dbt's own execution time for the models on the price path (the peers' scope)."""
+    names = {
+        "int_prices_daily_checked",
+        "int_corporate_actions_checked",
+        "corporate_actions",
+        "held_prices",
+        "prices_daily",
+        "fct_ticker_daily",
+    }
+    total = 0.0
+    for layer in ("silver", "gold"):
+        results = lake.settings.lake.runs / report.run_id / f"dbt_{layer}" / "run_results.json"
+        for r in json.loads(results.read_text())["results"]:
+            if r["unique_id"].startswith("model.") and r["unique_id"].split(".")[-1] in names:
+                total += r["execution_time"]
+    return total
+
+
+# --- W3 --------------------------------------------------------------------------------------
+def w3_gate_cost(lake: BenchLake, report: BuildReport, say: Say) -> dict[str, Any]:
+    """Gate time as a share of the build it guards, and GX's default usage on the same checks."""
+    out: dict[str, Any] = {}
+    for layer in report.gates:
+        build = _span(report, f"{layer} build")
+        gate = _span(report, f"{layer} gate")
+        say(f"W3: {layer} checks the GX default way (one validation per expectation)")
+        default_s, count = gx_default_usage(lake, layer)
+        out[layer] = {
+            "build_s": round(build, 3),
+            "gate_s": round(gate, 3),
+            "gate_share_of_build": round(gate / build, 3),
+            "expectations": count,
+            "gx_default_usage_s": round(default_s, 3),
+            "speedup_vs_gx_default": round(default_s / gate, 2),
+        }
+    return out
+
+
+def gx_default_usage(lake: BenchLake, layer: str) -> tuple[float, int]:
+    """The way GX's docs validate: a suite, a validation definition and `run()` (SUMMARY
+    results), one per expectation, against the same audit tables."""
+    import great_expectations as gx
+
+    gate = Gate(lake.settings, progress=lambda _m: None)
+    context = gate._context()
+    datasource = context.data_sources.get(DATASOURCE)
+    started, count = time.perf_counter(), 0
+    for suite in load_suites(lake.settings.project_dir / "expectations", layer):
+        asset_name = f"bench__{suite.audit_schema}.{suite.table}"
+        if asset_name in {a.name for a in datasource.assets}:
+            datasource.delete_asset(asset_name)
+        asset = datasource.add_table_asset(
+            name=asset_name, table_name=suite.table, schema_name=suite.audit_schema
+        )
+        batch = asset.add_batch_definition_whole_table("whole table")
+        for number, spec in enumerate(suite.definition.get("expectations", [])):
+            name = f"bench__{suite.name}__{number}"
+            one = context.suites.add_or_update(gx.ExpectationSuite(name=name, expectations=[spec]))
+            validation = context.validation_definitions.add_or_update(
+                gx.ValidationDefinition(name=name, data=batch, suite=one)
+            )
+            validation.run()
+            count += 1
+    return time.perf_counter() - started, count
+
+
+# --- W4 --------------------------------------------------------------------------------------
+def w4_model_overhead(
+    lake: BenchLake, say: Say, poll_intervals: tuple[int, ...] = (1,)
+) -> dict[str, Any]:
+    """Per gold table model: dbt's own time minus the same compiled CTAS sent straight to the
+    engine. dbt runs with one thread here so that no model's time includes waiting for
+    another's; each poll interval gets a run of its own."""
+    runs = {interval: _dbt_run_gold(lake, say, interval) for interval in poll_intervals}
+    first = poll_intervals[0]
+    run_dir, results, _ = runs[first]
+    client = lake.client()
+    client.execute("create database if not exists bench_w4")
+    per_model = {}
+    say(f"W4: {len(results)} gold models sent directly to the engine")
+    for r in results:
+        name = r["unique_id"].split(".")[-1]
+        compiled = next(run_dir.joinpath("compiled").rglob(f"{name}.sql")).read_text()
+        client.execute(f"drop table if exists bench_w4.{name}")
+        started = time.perf_counter()
+        client.execute(f"create table bench_w4.{name} using parquet as {compiled}")
+        direct = time.perf_counter() - started
+        per_model[name] = {
+            "dbt_s": round(r["execution_time"], 3),
+            "direct_s": round(direct, 3),
+            "overhead_s": round(r["execution_time"] - direct, 3),
+        }
+    overheads = [m["overhead_s"] for m in per_model.values()]
+    return {
+        "models": per_model,
+        "mean_overhead_per_model_s": round(sum(overheads) / len(overheads), 3),
+        "poll_interval_s": first,
+        "threads": 1,
+        "gold_dbt_run_wall_s_by_poll_interval": {
+            str(i): round(w, 3) for i, (_, _, w) in runs.items()
+        },
+        "target": "<= 0.5 s per table model",
+    }
+
+
+def _dbt_run_gold(
+    lake: BenchLake, say: Say, interval: int
+) -> tuple[Path, list[dict[str, Any]], float]:
+    say(f"W4: dbt run --select gold --threads 1 with poll_interval {interval}")
+    target = lake.settings.home / f"w4_poll_{interval}"
+    env = {
+        **lake.settings.dbt_env(),
+        "MARKETPULSE_DBT_POLL_INTERVAL": str(interval),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            _dbt_executable(),
+            "run",
+            *("--select", "gold", "--threads", "1"),
+            *("--vars", json.dumps({"run_id": f"w4-poll-{interval}"})),
+            *("--project-dir", str(lake.settings.project_dir)),
+            *("--profiles-dir", str(lake.settings.project_dir / "profiles")),
+            *("--target-path", str(target), "--log-path", str(target)),
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+        cwd=lake.settings.project_dir,
+    )
+    wall = time.perf_counter() - started
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    return target, [r for r in results if r["unique_id"].startswith("model.")], wall
+
+
+def _span(report: BuildReport, stage: str) -> float:
+    start, end = report.stages[stage]
+    return end - start

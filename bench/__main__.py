@@ -82,7 +82,7 @@ def markdown(r: dict[str, Any]) -> str:
         "",
         "| run | bars | " + " | ".join(STAGE_ORDER) + " | total | bars/s | "
         "Spark jobs per gate (silver/gold) | peak RSS MB (python / dbt / JVM) |",
-        "|" + "---|" * (len(STAGE_ORDER) + 7),
+        "|" + "---|" * (len(STAGE_ORDER) + 6),
     ]
     for w1 in r["w1"]:
         lines.append(_run_row(w1["run"]))

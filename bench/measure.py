@@ -6,7 +6,6 @@ import gc
 import json
 import os
 import re
-import resource
 import threading
 import time
 import urllib.request
@@ -84,6 +83,7 @@ class BenchLake:
         return self.pipeline.client()
 
     def measure_build(self, measure: RunMeasure) -> BuildReport:
+        self.reset_peaks()
         report = self.pipeline.build()
         if report.blocked:
             raise RuntimeError(
@@ -99,9 +99,17 @@ class BenchLake:
         return report
 
     # --- memory and jobs -------------------------------------------------------------------
+    def reset_peaks(self) -> None:
+        """Start the high-water marks afresh (Linux `clear_refs` 5), so a run's peaks are its
+        own and not those of what this process or the engine did before."""
+        for pid in (os.getpid(), self.engine.status().pid):
+            if pid:
+                Path(f"/proc/{pid}/clear_refs").write_text("5")
+        self.dbt_peak.peak_mb = 0.0
+
     def peak_rss_mb(self) -> dict[str, float]:
         """Peak resident memory: this Python process, its dbt children, the engine JVM."""
-        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        own = _peak_mb(os.getpid())
         peaks = {"python": round(own, 1), "dbt": round(self.dbt_peak.peak_mb, 1)}
         pid = self.engine.status().pid
         if pid:

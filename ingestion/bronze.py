@@ -13,6 +13,7 @@ batch interrupted before its manifest resume into the same directory.
 from __future__ import annotations
 
 import csv
+import fcntl
 import hashlib
 import json
 import os
@@ -236,44 +237,44 @@ class BronzeWriter:
 
     def _commit(self, draft: BatchManifest, staging: Path, now: datetime | None) -> WriteResult:
         claim = self.raw_root / draft.dataset / "_by_sha256" / f"{draft.sha256}.json"
-        if claim.exists():
-            claimed = BatchManifest(**json.loads(claim.read_text())["manifest"])
-            if (self._batch_dir(claimed) / MANIFEST).exists():
-                return WriteResult(claimed, is_new=False)
-            # Resume: keep the claimed identity, describe what this attempt staged.
-            manifest = replace(
-                draft,
-                batch_id=claimed.batch_id,
-                ingest_date=claimed.ingest_date,
-                ingested_at=claimed.ingested_at,
-            )
-        else:
+        if not claim.exists():
             at = (now or datetime.now(UTC)).astimezone(UTC)
-            manifest = replace(
+            fresh = replace(
                 draft,
                 batch_id=f"{at:%Y%m%dT%H%M%S%f}Z-{draft.sha256[:12]}",
                 ingest_date=at.date().isoformat(),
                 ingested_at=at.isoformat(),
             )
             claim.parent.mkdir(parents=True, exist_ok=True)
-            if not _create_exclusive(claim, json.dumps({"manifest": asdict(manifest)}).encode()):
-                # The same bytes are being landed by another process at this moment.
-                claimed = BatchManifest(**json.loads(claim.read_text())["manifest"])
+            # Exclusive: of two writers of the same bytes, one identity wins.
+            _create_exclusive(claim, json.dumps({"manifest": asdict(fresh)}).encode())
+        claimed = BatchManifest(**json.loads(claim.read_text())["manifest"])
+        # Whoever holds the claim's lock is landing these bytes; a writer that died released
+        # it, so the next one resumes under the same identity.
+        with claim.open("rb") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)
+            if (self._batch_dir(claimed) / MANIFEST).exists():
                 return WriteResult(claimed, is_new=False)
-        batch_dir = self._batch_dir(manifest)
-        rejected_dir = self.raw_root / REJECTED_RECORDS.dataset / manifest.partition_path
-        for leftover in (batch_dir, rejected_dir):  # a previous attempt died before its manifest
-            if leftover.exists():
-                shutil.rmtree(leftover)
-        if (staging / "rejected").exists():
-            rejected_dir.parent.mkdir(parents=True, exist_ok=True)
-            (staging / "rejected").rename(rejected_dir)
-        batch_dir.parent.mkdir(parents=True, exist_ok=True)
-        staging.rename(batch_dir)
-        before_manifest()  # a fault-injection point for crash tests
-        # The manifest is the commit marker: written last.
-        _atomic_write(batch_dir / MANIFEST, json.dumps(asdict(manifest), indent=2).encode())
-        return WriteResult(manifest, is_new=True)
+            manifest = replace(
+                draft,
+                batch_id=claimed.batch_id,
+                ingest_date=claimed.ingest_date,
+                ingested_at=claimed.ingested_at,
+            )
+            batch_dir = self._batch_dir(manifest)
+            rejected_dir = self.raw_root / REJECTED_RECORDS.dataset / manifest.partition_path
+            for leftover in (batch_dir, rejected_dir):  # an attempt died before its manifest
+                if leftover.exists():
+                    shutil.rmtree(leftover)
+            if (staging / "rejected").exists():
+                rejected_dir.parent.mkdir(parents=True, exist_ok=True)
+                (staging / "rejected").rename(rejected_dir)
+            batch_dir.parent.mkdir(parents=True, exist_ok=True)
+            staging.rename(batch_dir)
+            before_manifest()  # a fault-injection point for crash tests
+            # The manifest is the commit marker: written last.
+            _atomic_write(batch_dir / MANIFEST, json.dumps(asdict(manifest), indent=2).encode())
+            return WriteResult(manifest, is_new=True)
 
     def _batch_dir(self, manifest: BatchManifest) -> Path:
         return self.raw_root / manifest.dataset / manifest.partition_path

@@ -52,6 +52,13 @@ def _say(message: str) -> None:
     print(message, flush=True)
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"needs at least one worker, not {value}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="marketpulse",
@@ -69,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     engine.add_argument("action", choices=["start", "stop", "status"])
     engine.add_argument(
         "--cluster",
-        type=int,
+        type=_positive,
         metavar="N",
         help="start: run on a loopback Spark standalone cluster of N single-core workers "
         "(env MARKETPULSE_CLUSTER_WORKERS; default: local mode in one JVM)",
@@ -207,7 +214,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "rollback":
         with lake_lock(settings.lake):
             publisher = Publisher(pipeline.client(), settings.lake, _say)
-            publisher.recover()
+            # A rollback to a named run replaces an unfinishable promotion of that layer.
+            publisher.recover(discard=args.layer if args.run_id else None)
             manifest = publisher.rollback(args.layer, args.run_id)
         _say(f"{args.layer} now serves the version published by run {manifest.run_id}")
         return EXIT_OK
@@ -294,7 +302,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         print(
-            "interrupted; published tables are unchanged unless a promotion had completed",
+            "interrupted; if a promotion was under way, the next `marketpulse build` or "
+            "`rollback` finishes it",
             file=sys.stderr,
         )
         return EXIT_ERROR

@@ -54,7 +54,7 @@ class Settings:
             target=target,
             raw_bucket=os.environ.get("MARKETPULSE_RAW_BUCKET") or None,
             keep_versions=int(os.environ.get("MARKETPULSE_KEEP_VERSIONS", "5")),
-            cluster_workers=int(os.environ.get("MARKETPULSE_CLUSTER_WORKERS", "0")),
+            cluster_workers=max(0, int(os.environ.get("MARKETPULSE_CLUSTER_WORKERS", "0"))),
         )
 
     @property

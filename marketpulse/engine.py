@@ -135,6 +135,15 @@ class Engine:
     def start(self, progress: Callable[[str], None] = print) -> EngineStatus:
         current = self.status()
         if current.running:
+            # An explicit cluster size must match; 0 (the default) accepts what runs, e.g. a
+            # `marketpulse run` after `marketpulse engine start --cluster N`.
+            wanted = self.settings.cluster_workers
+            if wanted and current.workers != wanted:
+                mode = f"{current.workers} workers" if current.workers else "local mode"
+                raise EngineError(
+                    f"this lake's engine already runs in {mode}; stop it first "
+                    "(`marketpulse engine stop`) to change that"
+                )
             if current.port != self.settings.port:
                 raise EngineError(
                     f"this lake's engine already runs on port {current.port}; stop it first "
@@ -145,6 +154,7 @@ class Engine:
         if port_is_open(self.settings.host, self.settings.port):
             raise PortInUse(self.settings.host, self.settings.port)
         java = java_executable()
+        self._stop_cluster(self._read_state() or {})  # a cluster left behind by a dead server
         for path in (self.lake.logs, self.lake.warehouse, self.lake.tables, self.lake.raw):
             path.mkdir(parents=True, exist_ok=True)
 
@@ -199,8 +209,7 @@ class Engine:
                 time.sleep(0.2)
             if _alive(pid):
                 self._signal(pid, signal.SIGKILL)
-        for worker_or_master in [*state.get("workers", []), *state.get("master_pid", [])]:
-            self._stop_daemon(worker_or_master)
+        self._stop_cluster(state)
         self.lake.engine_pid.unlink(missing_ok=True)
         progress("engine stopped")
 
@@ -282,6 +291,10 @@ class Engine:
             f"see {self.lake.logs}/cluster-*.log"
         )
 
+    def _stop_cluster(self, state: dict[str, Any]) -> None:
+        for pid in [*state.get("workers", []), *state.get("master_pid", [])]:
+            self._stop_daemon(pid)
+
     def _stop_daemon(self, pid: int) -> None:
         if _alive(pid, marker=b"org.apache.spark.deploy"):
             self._signal(pid, signal.SIGTERM)
@@ -332,6 +345,8 @@ class Engine:
             # so a cached reader still reads a complete, earlier version meanwhile).
             "spark.sql.metadataCacheTTLSeconds": str(METADATA_CACHE_TTL_S),
             "spark.ui.showConsoleProgress": "false",
+            # The UI's REST API is how bench/ counts jobs per gate; keep enough of them.
+            "spark.ui.retainedJobs": "20000",
         }
         if master.startswith("spark://"):  # one single-core executor per worker
             confs["spark.executor.cores"] = "1"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -197,23 +197,40 @@ class Gate:
         failed: dict[str, list[dict[str, Any]]],
         outcomes: list[ExpectationOutcome],
     ) -> list[ExpectationOutcome]:
-        """Validate only what failed again, with counts and examples, and swap those in."""
+        """Validate only what failed again, with counts and examples. The decision stays the
+        first run's; the detail run only adds what analysts need to see why."""
         count = sum(len(v) for v in failed.values())
         self.progress(f"gate {layer}: {count} failed; fetching their detail")
-        validations = {}
-        for name, specs in failed.items():
-            definition = {**suites[name].definition, "expectations": specs}
-            validations[name] = self._validation(context, suites[name], definition, "__detail")
-        detailed = {}
-        for name, results in self._checkpoint(
-            context, f"{layer}__gate_detail", validations, run_id, DETAIL_FORMAT
-        ).items():
+        detailed: dict[tuple[str, str, str], ExpectationOutcome] = {}
+        try:
+            validations = {
+                name: self._validation(
+                    context,
+                    suites[name],
+                    {**suites[name].definition, "expectations": specs},
+                    "__detail",
+                )
+                for name, specs in failed.items()
+            }
+            runs = self._checkpoint(
+                context, f"{layer}__gate_detail", validations, run_id, DETAIL_FORMAT
+            )
+        except Exception as exc:  # detail is a courtesy: the failures stand without it
+            self.progress(f"gate {layer}: no detail for the failures ({_exc(exc)})")
+            return outcomes
+        for name, results in runs.items():
             if not isinstance(results, Exception):
                 for r in results:
                     outcome = self._outcome(suites[name], r)
                     detailed[(name, outcome.expectation, _key(outcome.kwargs))] = outcome
         return [
-            detailed.get((o.suite, o.expectation, _key(o.kwargs)), o) if not o.success else o
+            replace(
+                o,
+                observed=found.observed,
+                error=o.error or found.error,
+            )
+            if not o.success and (found := detailed.get((o.suite, o.expectation, _key(o.kwargs))))
+            else o
             for o in outcomes
         ]
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ctypes
+import functools
 import json
+import os
 import secrets
 import signal
 import subprocess
@@ -63,11 +65,19 @@ def new_run_id() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
-def _die_with_parent() -> None:
-    """Runs in the dbt child: if this process is killed, dbt goes too (Linux), so a killed
-    run cannot leave a dbt that keeps re-pointing audit tables behind the next run's back."""
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+# Looked up once here: the child of a fork must not load libraries (other threads may hold
+# the loader's locks).
+_PRCTL = ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None
+
+
+def _die_with_parent(parent: int) -> None:
+    """Runs in the dbt child: if the CLI is killed, dbt gets SIGTERM (Linux), so a killed run
+    does not leave a dbt starting new statements. (A statement already sent keeps running on
+    the engine; `promote` refuses audit tables a foreign run re-pointed.)"""
+    if _PRCTL is not None:
+        _PRCTL(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the parent died before the request took effect
+            os._exit(1)
 
 
 def _dbt_executable() -> str:
@@ -294,7 +304,7 @@ class Pipeline:
             text=True,
             env=env,
             cwd=self.settings.project_dir,
-            preexec_fn=_die_with_parent,
+            preexec_fn=functools.partial(_die_with_parent, os.getpid()),
         ) as proc:
             assert proc.stdout is not None
             for line in proc.stdout:

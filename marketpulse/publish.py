@@ -7,8 +7,8 @@ into a directory once a published table may point at it.
 
 A layer has several tables, so a promotion is several such updates. Before the first one the
 whole change is written down as a pending manifest; a run killed halfway leaves it behind and
-the next locked start rolls the promotion forward (re-pointing a table is idempotent), so a
-mixed layer never outlives the process that made it.
+the next `build` or `rollback` rolls the promotion forward first (re-pointing a table is
+idempotent). Until then readers may see the layer mixed, each table complete in itself.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any
 
 from marketpulse.config import AUDIT_SUFFIX, Lake
 from marketpulse.engine import EngineClient, quote
-from marketpulse.errors import LockHeld, PublishError
+from marketpulse.errors import LockHeld, MarketPulseError, PublishError
 
 PENDING = "_pending"  # publish/_pending/<layer>.json: a promotion under way
 
@@ -193,16 +193,31 @@ class Publisher:
     def history(self, layer: str) -> list[PublishManifest]:
         return publish_history(self.lake, layer)
 
-    def recover(self) -> list[PublishManifest]:
-        """Finish promotions or rollbacks a killed run left halfway (call under the lock)."""
+    def recover(self, discard: str | None = None) -> list[PublishManifest]:
+        """Finish promotions or rollbacks a killed run left halfway (call under the lock).
+        `discard` names a layer whose unfinishable promotion an operator gives up on: the
+        rollback that follows then re-points every table at a completed version."""
         finished = []
         for pending in sorted((self.lake.publish / PENDING).glob("*.json")):
             manifest = PublishManifest(**json.loads(pending.read_text()))
+            if manifest.layer == discard:
+                self.progress(f"{discard}: discarding run {manifest.run_id}'s unfinished promotion")
+                pending.unlink()
+                continue
             self.progress(
                 f"{manifest.layer}: run {manifest.run_id} was interrupted while publishing; "
                 "rolling its promotion forward"
             )
-            self._commit(manifest)
+            try:
+                self._commit(manifest)
+            except MarketPulseError as exc:
+                completed = [m.run_id for m in self.history(manifest.layer)]
+                raise PublishError(
+                    f"cannot finish run {manifest.run_id}'s interrupted promotion of "
+                    f"{manifest.layer} ({exc}); fix the cause and build again, or restore a "
+                    f"completed version with `marketpulse rollback {manifest.layer} --to "
+                    f"{completed[-1] if completed else '<run id>'}` (pending: {pending})"
+                ) from exc
             finished.append(manifest)
         return finished
 

@@ -16,6 +16,7 @@ from marketpulse import cli
 from marketpulse.config import Settings
 from marketpulse.engine import Engine, EngineClient, free_port
 from marketpulse.pipeline import BuildReport, Pipeline
+from marketpulse.publish import Publisher
 
 # Columns that record when and from which delivery a row came: they differ between two lakes.
 LINEAGE = {"batch_id", "ingested_at", "detected_at"}
@@ -65,6 +66,9 @@ def test_the_pipeline_on_a_cluster_publishes_what_local_mode_publishes(
     local, remote = EngineClient(settings), EngineClient(cluster)
     try:
         tables = [t for m in default_run.published.values() for t in m.tables]
+        # The reference is the default run as published; later tests change that lake.
+        locations = {t: Publisher(local, settings.lake).location(t) for t in tables}
+        assert all(f"_v={default_run.run_id}" in loc for loc in locations.values()), locations
         assert sorted(tables) == sorted(t for m in report.published.values() for t in m.tables)
         for table in tables:
             expected, actual = _rows(local, table), _rows(remote, table)

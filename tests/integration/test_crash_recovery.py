@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -24,7 +25,7 @@ from marketpulse.config import Settings
 from marketpulse.engine import Engine, EngineClient, free_port
 from marketpulse.ingestion.simulator import SimulationConfig
 from marketpulse.pipeline import Pipeline
-from marketpulse.publish import PENDING, Publisher
+from marketpulse.publish import PENDING, Publisher, lake_lock
 
 from .conftest import snapshot
 
@@ -87,6 +88,13 @@ def _wait_for(proc: subprocess.Popen[str], pattern: str) -> list[str]:
     raise AssertionError(f"never printed {pattern!r}:\n{''.join(seen[-30:])}")
 
 
+def _dbt_processes(lake: Settings) -> str:
+    found = subprocess.run(
+        ["pgrep", "-af", f"dbt build .*{lake.home}"], capture_output=True, text=True
+    )
+    return found.stdout
+
+
 def _build(lake: Settings, capsys: pytest.CaptureFixture[str]) -> str:
     code = cli.main(["--home", str(lake.home), "--port", str(lake.port), "build"])
     out = capsys.readouterr().out
@@ -127,10 +135,15 @@ def test_cli_killed_mid_publish_is_rolled_forward_by_the_next_run(
     moved = [t for t in silver if publisher.location(t).endswith(f"/_v={killed_run}")]
     assert len(moved) == 2 and len(silver) > 2
 
-    out = _build(lake, capsys)
-    assert f"silver: run {killed_run} was interrupted while publishing" in out
-    assert not pending.exists()
-    assert killed_run in [m.run_id for m in publisher.history("silver")]
+    # The next locked start finishes exactly that promotion, before building anything.
+    with lake_lock(lake.lake):
+        (finished,) = Publisher(reader, lake.lake, progress=print).recover()
+    assert finished.run_id == killed_run and not pending.exists()
+    assert all(publisher.location(t).endswith(f"/_v={killed_run}") for t in silver)
+    assert killed_run == publisher.history("silver")[-1].run_id
+    assert _rows(_published(lake, reader)) == _rows(before)
+
+    _build(lake, capsys)
     after = _published(lake, reader)
     assert _rows(after) == _rows(before)  # same input, same published rows
     runs = {re.search(r"/_v=([^/]+)$", location).group(1) for location, _ in after.values()}
@@ -149,10 +162,10 @@ def test_cli_killed_mid_model_leaves_published_intact_and_rerun_converges(
     assert _published(lake, reader) == before  # same locations, same rows
     assert not list((lake.lake.publish / PENDING).glob("*.json"))
     # dbt died with the CLI: nothing keeps building behind the next run's back.
-    leftover = subprocess.run(
-        ["pgrep", "-f", f"dbt build .*{lake.home}"], capture_output=True, text=True
-    )
-    assert leftover.stdout == ""
+    deadline = time.monotonic() + 20
+    while _dbt_processes(lake) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _dbt_processes(lake) == ""
 
     _build(lake, capsys)
     assert _rows(_published(lake, reader)) == _rows(before)

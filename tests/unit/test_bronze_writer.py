@@ -86,18 +86,53 @@ def test_a_corrected_delivery_is_a_new_batch(tmp_path: Path) -> None:
 def test_two_writers_racing_on_the_same_bytes_land_one_batch(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The rival claims first and commits while this writer waits on the claim's lock."""
     claim_exclusively = bronze._create_exclusive
+    rival: dict[str, object] = {}
 
     def rival_claims_first(path: Path, data: bytes) -> bool:
-        rival = json.loads(data)
-        rival["manifest"]["batch_id"] = "rival"
-        assert claim_exclusively(path, json.dumps(rival).encode())
+        manifest = json.loads(data)
+        manifest["manifest"]["batch_id"] = "rival"
+        assert claim_exclusively(path, json.dumps(manifest).encode())
+        rival["claim"] = path
         return claim_exclusively(path, data)
 
     monkeypatch.setattr(bronze, "_create_exclusive", rival_claims_first)
-    result = _write(BronzeWriter(tmp_path))
-    assert not result.is_new and result.manifest.batch_id == "rival"
-    assert not list((tmp_path / "prices_daily").glob("source=*/ingest_date=*/batch_id=*"))
+    writer = BronzeWriter(tmp_path)
+    result = _write(writer)
+    # This writer found the rival's identity unfinished and landed the same bytes under it.
+    assert result.manifest.batch_id == "rival"
+    assert [m.batch_id for m in writer.committed_batches("prices_daily")] == ["rival"]
+    monkeypatch.setattr(bronze, "_create_exclusive", claim_exclusively)
+    again = _write(writer)
+    assert not again.is_new and again.manifest.batch_id == "rival"
+
+
+def test_a_writer_waits_for_the_one_landing_the_same_bytes(tmp_path: Path) -> None:
+    """While another process holds the claim's lock, a second writer waits, then finds the
+    batch committed and reports a no-op."""
+    writer = BronzeWriter(tmp_path)
+    first = _write(writer)
+    batch_dir = tmp_path / "prices_daily" / first.manifest.partition_path
+    claim = next((tmp_path / "prices_daily" / "_by_sha256").glob("*.json"))
+    (batch_dir / MANIFEST).unlink()  # as if the holder were still writing
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, sys, time, pathlib\n"
+            f"h = open({str(claim)!r}, 'rb'); fcntl.flock(h, fcntl.LOCK_EX)\n"
+            "print('locked', flush=True); time.sleep(1.5)\n"
+            f"pathlib.Path({str(batch_dir / MANIFEST)!r}).write_text("
+            f"{json.dumps(first.manifest.__dict__)!r})\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    second = _write(writer, now=datetime(2026, 3, 1, tzinfo=UTC))
+    holder.wait(timeout=30)
+    assert not second.is_new and second.manifest == first.manifest
 
 
 def test_crash_before_the_manifest_resumes_into_the_same_batch(tmp_path: Path) -> None:

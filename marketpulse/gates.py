@@ -283,7 +283,7 @@ class Gate:
                     result_format={"result_format": result_format},
                 )
             )
-            result = checkpoint.run(run_id=gx.RunIdentifier(run_name=run_id))
+            result = checkpoint.run(run_id=gx.RunIdentifier(run_name=gx_run_name(run_id)))
             return {
                 identifier.expectation_suite_identifier.name.removesuffix("__detail"): list(
                     validation.results
@@ -331,6 +331,13 @@ class Gate:
             success=False,
             error=error,
         )
+
+
+def gx_run_name(run_id: str) -> str:
+    """GX's Data Docs index feeds run names to dateutil and does not catch every error: a run
+    id like 20261128T221850Z-9166ad parses as a time with an impossible UTC offset and breaks
+    every later Data Docs build of the lake. A leading word keeps dateutil out."""
+    return f"marketpulse run {run_id}"
 
 
 def _exc(exc: Exception) -> str:

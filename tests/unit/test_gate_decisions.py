@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from marketpulse.gates import ExpectationOutcome, GateResult, _raised
+import pytest
+from dateutil import parser
+
+from marketpulse.gates import ExpectationOutcome, GateResult, _raised, gx_run_name
 
 
 def _outcome(success: bool, severity: str = "critical", error: str = "") -> ExpectationOutcome:
@@ -43,3 +46,9 @@ def test_exceptions_reported_by_metric_id_are_detected() -> None:
     assert _raised({"raised_exception": True, "exception_message": "boom"}) == "boom"
     assert _raised({"raised_exception": False}) == ""
     assert _raised(None) == ""
+
+
+def test_gx_run_names_are_never_read_as_dates() -> None:
+    unlucky = "20261128T221850Z-9166ad"  # a real run id that broke Data Docs (a 92-hour offset)
+    with pytest.raises(parser.ParserError):
+        parser.parse(gx_run_name(unlucky))

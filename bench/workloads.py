@@ -69,8 +69,11 @@ def w1_backfill(
                 last_session.dataset, last_session.source, last_session.records
             )
         increment.bars = landed.manifest.record_count
-        lake.measure_build(increment)
-        result["increment"] = increment.as_dict()
+        built = lake.measure_build(increment)
+        result["increment"] = {
+            **increment.as_dict(),
+            "rebuild_from": {layer: m.rebuild_from for layer, m in built.published.items()},
+        }
     return result
 
 

@@ -113,6 +113,11 @@ def _parser() -> argparse.ArgumentParser:
 
     build = commands.add_parser("build", help="build, gate and publish layers from bronze")
     build.add_argument("--layer", choices=[*LAYERS, "all"], default="all")
+    build.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every month of the partitioned tables (after changing a model's logic)",
+    )
 
     commands.add_parser("run", help="start the engine, ingest the default data, build all")
 
@@ -201,7 +206,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return _report(settings, args.run_id, args.open)
     if args.command == "build":
         layers = LAYERS if args.layer == "all" else (args.layer,)
-        return _print_report(pipeline, pipeline.build(layers))
+        return _print_report(pipeline, pipeline.build(layers, full_refresh=args.full_refresh))
     if args.command == "run":
         return _print_report(pipeline, pipeline.run())
     if args.command == "release":

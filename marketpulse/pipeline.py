@@ -29,12 +29,19 @@ from marketpulse.errors import (
     engine_error_message,
 )
 from marketpulse.gates import ExpectationOutcome, Gate, GateResult, load_suites
+from marketpulse.incremental import RebuildWindow, gold_window, silver_window
 from marketpulse.ingestion import calendar, catalog
 from marketpulse.ingestion.bronze import QUARANTINED, BronzeWriter, Rejection, WriteResult
 from marketpulse.ingestion.contracts import CONTRACTS
 from marketpulse.ingestion.s3 import S3BronzeWriter, S3Settings
 from marketpulse.ingestion.simulator import SimulationConfig, simulate
-from marketpulse.publish import Publisher, PublishManifest, collect_garbage, lake_lock
+from marketpulse.publish import (
+    Publisher,
+    PublishManifest,
+    collect_garbage,
+    lake_lock,
+    publish_history,
+)
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
@@ -212,7 +219,9 @@ class Pipeline:
         )
 
     # --- build / gate / publish ------------------------------------------------------------
-    def build(self, layers: tuple[str, ...] = LAYERS) -> BuildReport:
+    def build(self, layers: tuple[str, ...] = LAYERS, full_refresh: bool = False) -> BuildReport:
+        """Build, gate and publish each layer; with `full_refresh` every month is rebuilt,
+        otherwise only the months changed since the published version."""
         report = BuildReport(run_id=new_run_id())
         with lake_lock(self.lake):
             client = self.client()
@@ -222,9 +231,14 @@ class Pipeline:
                 self.register_pending()
                 self.ensure_calendar()
             for layer in layers:
-                self.progress(f"== {layer}: build audit relations (run {report.run_id})")
+                window = self._rebuild_window(layer, full_refresh)
+                months = "every month" if window.rebuild_from is None else window.partition_range
+                self.progress(
+                    f"== {layer}: build audit relations (run {report.run_id}; "
+                    f"{months}: {window.reason})"
+                )
                 with report.stage(f"{layer} build"):
-                    tables, test_outcomes = self._dbt_build(layer, report.run_id)
+                    tables, test_outcomes = self._dbt_build(layer, report.run_id, window)
                 with report.stage(f"{layer} gate"):
                     gx = (
                         []
@@ -237,7 +251,7 @@ class Pipeline:
                         outcomes=gx + test_outcomes + self._unguarded(layer, tables),
                     )
                     gate.write(self.lake.runs / report.run_id / f"gate_{layer}.json")
-                    history.record(client, gate)
+                    history.record(client, gate, window.partition_range)
                 report.gates[layer] = gate
                 if not gate.passed:
                     report.blocked_layer = layer
@@ -247,7 +261,12 @@ class Pipeline:
                     return report
                 with report.stage(f"{layer} publish"):
                     report.published[layer] = publisher.promote(
-                        layer, tables, report.run_id, gate.summary()
+                        layer,
+                        tables,
+                        report.run_id,
+                        gate.summary(),
+                        rebuild_from=window.rebuild_from,
+                        inputs=window.inputs,
                     )
                     removed = collect_garbage(
                         self.lake, layer, self.settings.keep_versions, report.run_id
@@ -258,6 +277,13 @@ class Pipeline:
                         f"than the last {self.settings.keep_versions} promotions"
                     )
         return report
+
+    def _rebuild_window(self, layer: str, full_refresh: bool) -> RebuildWindow:
+        own = publish_history(self.lake, layer)
+        previous = own[-1] if own else None
+        if layer == "silver":
+            return silver_window(self.client(), previous, full_refresh)
+        return gold_window(publish_history(self.lake, "silver"), previous, full_refresh)
 
     def _unguarded(self, layer: str, tables: list[str]) -> list[ExpectationOutcome]:
         guarded = {s.table for s in load_suites(self.settings.project_dir / "expectations", layer)}
@@ -275,7 +301,9 @@ class Pipeline:
             if t not in guarded
         ]
 
-    def _dbt_build(self, layer: str, run_id: str) -> tuple[list[str], list[ExpectationOutcome]]:
+    def _dbt_build(
+        self, layer: str, run_id: str, window: RebuildWindow
+    ) -> tuple[list[str], list[ExpectationOutcome]]:
         run_dir = self.lake.runs / run_id / f"dbt_{layer}"
         command = [
             _dbt_executable(),
@@ -283,7 +311,7 @@ class Pipeline:
             "--select",
             layer,
             "--vars",
-            json.dumps({"run_id": run_id}),
+            json.dumps({"run_id": run_id, "rebuild_from": window.rebuild_from}),
             "--project-dir",
             str(self.settings.project_dir),
             "--profiles-dir",

@@ -9,6 +9,11 @@ A layer has several tables, so a promotion is several such updates. Before the f
 whole change is written down as a pending manifest; a run killed halfway leaves it behind and
 the next `build` or `rollback` rolls the promotion forward first (re-pointing a table is
 idempotent). Until then readers may see the layer mixed, each table complete in itself.
+
+A partitioned table (month partitions) is promoted partition by partition: the audit build
+holds only the months from the run's rebuild window on, and promotion re-points those
+partitions and keeps the older ones where they are. Each partition switch is atomic; a
+reader during a promotion that changes several months may see some of them switched first.
 """
 
 from __future__ import annotations
@@ -40,6 +45,20 @@ class PublishManifest:
     gate: dict[str, Any]
     # published table -> [[column, type], ...]: rollback restores the schema with the data
     schemas: dict[str, list[list[str]]] = field(default_factory=dict)
+    # partitioned table -> {"trade_month=2026-11": location}: every partition it serves
+    partitions: dict[str, dict[str, str]] = field(default_factory=dict)
+    # first day of the first month this run rebuilt; None: every month was rebuilt
+    rebuild_from: str | None = None
+    # what the build read, so the next run knows what is new: silver, the bronze batch ids
+    # it consumed; gold, the silver run it was built on
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+    def locations(self) -> list[str]:
+        """Every directory this version serves."""
+        return [
+            *(loc for t, loc in self.tables.items() if t not in self.partitions),
+            *(loc for parts in self.partitions.values() for loc in parts.values()),
+        ]
 
     def write(self, directory: Path, name: str | None = None) -> Path:
         """Atomically; by default under a name that sorts by publication time."""
@@ -96,9 +115,9 @@ def collect_garbage(lake: Lake, layer: str, keep: int, current_run: str) -> list
     if keep < 1:
         raise PublishError("keep at least the published version (keep >= 1)")
     kept = {
-        Path(location.removeprefix("file:")).resolve()
+        _version_directory(location)
         for manifest in publish_history(lake, layer)[-keep:]
-        for location in manifest.tables.values()
+        for location in manifest.locations()
     }
     removed = []
     for version in sorted((lake.tables / layer).glob("*/_v=*")):
@@ -106,6 +125,18 @@ def collect_garbage(lake: Lake, layer: str, keep: int, current_run: str) -> list
             shutil.rmtree(version)
             removed.append(version)
     return removed
+
+
+def _version_directory(location: str) -> Path:
+    """The `_v=<run>` directory holding a table or partition location."""
+    path = Path(location.removeprefix("file:")).resolve()
+    return path if path.name.startswith("_v=") else path.parent
+
+
+def _partition_clause(spec: str) -> str:
+    """`trade_month=2026-11` -> `partition (trade_month='2026-11')`."""
+    column, value = spec.split("=", 1)
+    return f"partition ({column}={quote(value)})"
 
 
 class Publisher:
@@ -130,12 +161,32 @@ class Publisher:
             columns.append([name, data_type])
         return columns
 
+    def _partition_columns(self, qualified_table: str) -> list[str]:
+        rows = self.client.query(f"describe {qualified_table}")
+        names = [str(r[0] or "").strip() for r in rows]
+        if "# Partition Information" not in names:
+            return []
+        section = names[names.index("# Partition Information") + 1 :]
+        return [n for n in section if n and not n.startswith("#")]
+
+    def _partitions(self, qualified_table: str) -> list[str]:
+        return [str(r[0]) for r in self.client.query(f"show partitions {qualified_table}")]
+
     def _exists(self, schema: str, table: str) -> bool:
         return bool(self.client.query(f"show tables in {schema} like {quote(table)}"))
 
     def promote(
-        self, layer: str, tables: list[str], run_id: str, gate: dict[str, Any]
+        self,
+        layer: str,
+        tables: list[str],
+        run_id: str,
+        gate: dict[str, Any],
+        *,
+        rebuild_from: str | None = None,
+        inputs: dict[str, Any] | None = None,
     ) -> PublishManifest:
+        """Publish a gated audit build. With `rebuild_from`, partitioned tables keep their
+        published months before it and take the audit build's months from it on."""
         audit = layer + AUDIT_SUFFIX
         locations = {f"{layer}.{t}": self.location(f"{audit}.{t}") for t in tables}
         # The gate validated this run's directories; a dbt run by hand since then may have
@@ -146,16 +197,61 @@ class Publisher:
                 f"audit tables were rebuilt by another dbt run after this run's gate: "
                 f"{foreign}; nothing was published; run `marketpulse build` again"
             )
+        schemas = {t: self._columns(f"{audit}.{t.split('.')[1]}") for t in locations}
+        history = self.history(layer)
+        previous = history[-1] if history else None
+        partitions = {}
+        for qualified, location in locations.items():
+            audit_table = f"{audit}.{qualified.split('.')[1]}"
+            if not self._partition_columns(audit_table):
+                continue
+            built = {spec: f"{location}/{spec}" for spec in self._partitions(audit_table)}
+            partitions[qualified] = {
+                **self._kept_partitions(previous, qualified, schemas[qualified], rebuild_from),
+                **built,
+            }
         manifest = PublishManifest(
             layer=layer,
             run_id=run_id,
             published_at=datetime.now(UTC).isoformat(),
             tables=locations,
             gate=gate,
-            schemas={t: self._columns(f"{audit}.{t.split('.')[1]}") for t in locations},
+            schemas=schemas,
+            partitions=partitions,
+            rebuild_from=rebuild_from,
+            inputs=inputs or {},
         )
         self._commit(manifest)
         return manifest
+
+    @staticmethod
+    def _kept_partitions(
+        previous: PublishManifest | None,
+        qualified: str,
+        columns: list[list[str]],
+        rebuild_from: str | None,
+    ) -> dict[str, str]:
+        """The published partitions before the rebuild window (none on a full rebuild)."""
+        if rebuild_from is None:
+            return {}
+        if previous is None or qualified not in previous.partitions:
+            raise PublishError(
+                f"{qualified} was built from {rebuild_from} on, but no partitioned version "
+                "of it is published to keep the older months from; run "
+                "`marketpulse build --full-refresh`"
+            )
+        if previous.schemas.get(qualified) != columns:
+            raise PublishError(
+                f"{qualified} changed its columns; months before {rebuild_from} were built "
+                "with the old ones. Nothing was published; run `marketpulse build "
+                "--full-refresh`"
+            )
+        first_rebuilt = rebuild_from[:7]  # yyyy-mm, the month partition value
+        return {
+            spec: location
+            for spec, location in previous.partitions[qualified].items()
+            if spec.split("=", 1)[1] < first_rebuilt
+        }
 
     def rollback(self, layer: str, to_run_id: str | None = None) -> PublishManifest:
         history = self.history(layer)
@@ -174,7 +270,7 @@ class Publisher:
                     f"no published {layer} version from run {to_run_id} (known: {known})"
                 )
             target = matches[-1]
-        for location in target.tables.values():
+        for location in target.locations():
             if not Path(location.removeprefix("file:")).exists() and location.startswith(
                 ("file:", "/")
             ):
@@ -186,6 +282,9 @@ class Publisher:
             tables=target.tables,
             gate={**target.gate, "rollback_of": history[-1].run_id},
             schemas=target.schemas,
+            partitions=target.partitions,
+            rebuild_from=None,  # arbitrary months changed: the next downstream build is full
+            inputs=target.inputs,
         )
         self._commit(rolled)
         return rolled
@@ -230,7 +329,12 @@ class Publisher:
 
     def _apply(self, manifest: PublishManifest) -> None:
         self.client.execute(f"create database if not exists {manifest.layer}")
+        history = self.history(manifest.layer)
+        served = history[-1].partitions if history else {}
         for qualified, location in manifest.tables.items():
+            if qualified in manifest.partitions:
+                self._apply_partitioned(manifest, qualified, served.get(qualified, {}))
+                continue
             schema, table = qualified.split(".")
             wanted = manifest.schemas.get(qualified)
             if not self._exists(schema, table):
@@ -246,9 +350,55 @@ class Publisher:
             self.client.execute(f"refresh table {qualified}")
             self.progress(f"published {qualified} -> {location}")
 
-    def _create(self, qualified: str, location: str, columns: list[list[str]] | None) -> None:
+    def _apply_partitioned(
+        self, manifest: PublishManifest, qualified: str, served: dict[str, str]
+    ) -> None:
+        """Re-point the partitions whose location changes since the version of record
+        (`served`), add new months, drop months no longer built. Idempotent."""
+        wanted = manifest.partitions[qualified]
+        schema, table = qualified.split(".")
+        columns = manifest.schemas[qualified]
+        partition_column = next(iter(wanted), "trade_month=").split("=", 1)[0]
+        exists = self._exists(schema, table)
+        if exists and self._columns(qualified) != columns:
+            self.progress(f"publish: {qualified} changes schema; replacing its definition")
+            self.client.execute(f"drop table {qualified}")
+            exists = False
+        if not exists:
+            self._create(qualified, manifest.tables[qualified], columns, partition_column)
+        present = set(self._partitions(qualified))
+        added = [spec for spec in wanted if spec not in present]
+        moved = [spec for spec in wanted if spec in present and served.get(spec) != wanted[spec]]
+        dropped = sorted(present - set(wanted))
+        for start in range(0, len(added), 100):  # one metastore call per 100 new months
+            clauses = " ".join(
+                f"{_partition_clause(spec)} location {quote(wanted[spec])}"
+                for spec in added[start : start + 100]
+            )
+            self.client.execute(f"alter table {qualified} add if not exists {clauses}")
+        for spec in moved:  # each one an atomic metastore update
+            self.client.execute(
+                f"alter table {qualified} {_partition_clause(spec)} "
+                f"set location {quote(wanted[spec])}"
+            )
+        for spec in dropped:
+            self.client.execute(f"alter table {qualified} drop if exists {_partition_clause(spec)}")
+        self.client.execute(f"refresh table {qualified}")
+        self.progress(
+            f"published {qualified}: {len(added)} months added, {len(moved)} re-pointed, "
+            f"{len(dropped)} dropped, {len(wanted) - len(added) - len(moved)} kept"
+        )
+
+    def _create(
+        self,
+        qualified: str,
+        location: str,
+        columns: list[list[str]] | None,
+        partition_column: str | None = None,
+    ) -> None:
         # Manifests written before schemas were recorded: let Spark read the Parquet footer.
         ddl = f" ({', '.join(f'`{n}` {t}' for n, t in columns)})" if columns else ""
+        partitioned = f" partitioned by ({partition_column})" if partition_column else ""
         self.client.execute(
-            f"create table {qualified}{ddl} using parquet location {quote(location)}"
+            f"create table {qualified}{ddl} using parquet{partitioned} location {quote(location)}"
         )

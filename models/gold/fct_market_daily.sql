@@ -1,4 +1,10 @@
-{#- Market breadth per XNYS session over the span the data covers. -#}
+{#-
+    Market breadth per XNYS session over the span the data covers. Partitioned by month,
+    rebuilt from the run's rebuild window on (fct_ticker_daily's audit build holds the same
+    months).
+-#}
+{{ config(partition_by=['trade_month']) }}
+
 with
 
 ticker_days as (
@@ -14,11 +20,15 @@ instruments as (
     select * from {{ ref('dim_instruments') }}
 ),
 
+prices as (
+    select * from {{ ref('prices_daily') }}
+),
+
 data_span as (
     select
         min(trade_date) as first_date,
         max(trade_date) as last_date
-    from ticker_days
+    from prices
 ),
 
 span_sessions as (
@@ -28,6 +38,7 @@ span_sessions as (
         on
             sessions.session_date >= data_span.first_date
             and sessions.session_date <= data_span.last_date
+    where {{ mp_in_rebuild_window('sessions.session_date') }}
 ),
 
 expected as (
@@ -71,7 +82,8 @@ final as (
         present.new_52w_highs,
         present.new_52w_lows,
         coalesce(expected.tickers_expected, 0) as tickers_expected,
-        coalesce(present.tickers_present, 0) as tickers_present
+        coalesce(present.tickers_present, 0) as tickers_present,
+        {{ mp_trade_month('span_sessions.session_date') }} as trade_month
     from span_sessions
     left join expected
         on span_sessions.session_date = expected.session_date

@@ -1,3 +1,6 @@
+{#- Partitioned by month; fct_ticker_daily's audit build holds the rebuilt months. -#}
+{{ config(partition_by=['trade_month']) }}
+
 with
 
 ticker_days as (
@@ -33,7 +36,8 @@ final as (
         advancers,
         decliners,
         total_volume,
-        (advancers - decliners) / tickers_with_return as market_breadth
+        (advancers - decliners) / tickers_with_return as market_breadth,
+        {{ mp_trade_month('trade_date') }} as trade_month
     from by_sector
 )
 

@@ -6,7 +6,8 @@
 with
 
 ticker_days as (
-    select * from {{ ref('fct_ticker_daily') }}
+    -- Every month: this model is rebuilt whole.
+    select * from {{ mp_whole('fct_ticker_daily') }}
 ),
 
 sentiment as (

@@ -2,14 +2,87 @@
     Per-ticker daily facts on split-adjusted prices. Windows count sessions a ticker
     traded (rows), not calendar days. EMAs are pandas' `ewm(span, adjust=True)` over the
     last 400 sessions: older weights are below 1e-13 of the newest, far inside 1e-9.
+
+    Partitioned by month. A run with a rebuild window recomputes only the months from it
+    on; each ticker's last 400 bars before the window (the longest window) are read as
+    context, and the running peak before the window comes from one aggregate, so the
+    rebuilt rows equal a full rebuild's.
 -#}
+{{ config(partition_by=['trade_month']) }}
 {%- set ema_window = 400 -%}
+{%- set rebuild_from = mp_rebuild_from() -%}
+{#- The oldest month any ticker's context reaches, as a literal so Spark prunes partitions. -#}
+{%- set context_floor = '0000-00' -%}
+{%- if rebuild_from is not none and execute -%}
+    {%- set floor_query -%}
+        select coalesce(min(trade_month), '0000-00') from (
+            select
+                trade_month,
+                row_number() over (partition by ticker order by trade_date desc) as bars_back
+            from {{ ref('prices_daily') }}
+            where trade_date < date'{{ rebuild_from }}'
+        ) where bars_back <= {{ ema_window }}
+    {%- endset -%}
+    {%- set context_floor = run_query(floor_query).columns[0].values()[0] -%}
+{%- endif %}
 
 with
 
-prices as (
+all_prices as (
     select * from {{ ref('prices_daily') }}
 ),
+
+{% if rebuild_from is none -%}
+prices as (
+    select * from all_prices
+),
+
+prior_peaks as (
+    select
+        ticker as peak_ticker,
+        cast(null as double) as prior_peak_close
+    from all_prices
+    where false
+),
+{%- else -%}
+bars_before_window as (
+    select
+        ticker,
+        trade_date,
+        adj_close,
+        row_number() over (partition by ticker order by trade_date desc) as bars_back
+    from all_prices
+    where not {{ mp_in_rebuild_window('trade_date') }}
+),
+
+context_starts as (
+    select
+        ticker,
+        min(trade_date) as context_start
+    from bars_before_window
+    where bars_back <= {{ ema_window }}
+    group by ticker
+),
+
+prior_peaks as (
+    select
+        ticker as peak_ticker,
+        max(adj_close) as prior_peak_close
+    from bars_before_window
+    group by ticker
+),
+
+prices as (
+    select all_prices.*
+    from all_prices
+    left join context_starts
+        on all_prices.ticker = context_starts.ticker
+    where
+        all_prices.trade_month >= '{{ context_floor }}'
+        and all_prices.trade_date
+        >= coalesce(context_starts.context_start, date'{{ rebuild_from }}')
+),
+{%- endif %}
 
 sequenced as (
     select
@@ -119,14 +192,19 @@ final as (
         case
             when log_returns_in_21 = 21 then log_return_stddev_21 * sqrt(252)
         end as volatility_21d_annualised,
-        adj_close / running_peak_close - 1 as drawdown,
+        adj_close / greatest(running_peak_close, coalesce(prior_peak_close, 0)) - 1
+            as drawdown,
         coalesce(adj_high > prior_high_52w, false) as is_new_52w_high,
         coalesce(adj_low < prior_low_52w, false) as is_new_52w_low,
         case
             when session_number > 20 and volume_stddev_20 > 0
                 then (adj_volume - volume_mean_20) / volume_stddev_20
-        end as volume_zscore_20
+        end as volume_zscore_20,
+        {{ mp_trade_month('trade_date') }} as trade_month
     from windowed
+    left join prior_peaks
+        on windowed.ticker = prior_peaks.peak_ticker
+    where {{ mp_in_rebuild_window('trade_date') }}
 )
 
 select * from final

@@ -1,3 +1,6 @@
+{{ config(partition_by=['trade_month']) }}
+
+{#- Partitioned by month: a run rebuilds only the months from its rebuild window on. -#}
 with
 
 latest_delivered as (
@@ -19,6 +22,7 @@ latest as (
         on
             latest_delivered.ticker = held.ticker
             and latest_delivered.trade_date = held.trade_date
+    where {{ mp_in_rebuild_window('latest_delivered.trade_date') }}
 ),
 
 last_sessions as (
@@ -72,7 +76,8 @@ final as (
         latest.high * coalesce(split_factors.adj_factor, 1.0) as adj_high,
         latest.low * coalesce(split_factors.adj_factor, 1.0) as adj_low,
         latest.close * coalesce(split_factors.adj_factor, 1.0) as adj_close,
-        latest.volume / coalesce(split_factors.adj_factor, 1.0) as adj_volume
+        latest.volume / coalesce(split_factors.adj_factor, 1.0) as adj_volume,
+        {{ mp_trade_month('latest.trade_date') }} as trade_month
     from latest
     left join split_factors
         on

@@ -34,6 +34,8 @@ def test_quick_bench_measures_every_stage_and_checks_its_peers(tmp_path: Path) -
     # W2: the held-back last session (a bar per ticker listed on it), built on its own.
     assert 0 < w1["increment"]["bars"] <= w1["tickers"]
     assert set(w1["increment"]["stages_s"]) == set(STAGE_ORDER)
+    # ... and rebuilt only the month it falls in.
+    assert w1["increment"]["rebuild_from"] == {"silver": "2024-12-01", "gold": "2024-12-01"}
     assert set(w1["w3"]) == {"silver", "gold"}
     assert all(g["expectations"] > 0 and g["gx_default_usage_s"] > 0 for g in w1["w3"].values())
     assert w1["w4"]["models"]

@@ -57,3 +57,27 @@ def test_what_a_kept_manifest_points_at_survives_whatever_its_name(tmp_path: Pat
 def test_keeping_nothing_is_refused(tmp_path: Path) -> None:
     with pytest.raises(PublishError):
         collect_garbage(Settings(home=tmp_path).lake, "silver", keep=0, current_run="r")
+
+
+def test_older_runs_serving_partitions_of_an_incremental_version_survive(tmp_path: Path) -> None:
+    lake = Settings(home=tmp_path).lake
+    root = lake.tables / "silver" / "prices_daily"
+    for run, months in {"r1": ["2024-05", "2024-06"], "r2": ["2024-06"], "r0": ["2024-05"]}.items():
+        for month in months:
+            (root / f"_v={run}" / f"trade_month={month}").mkdir(parents=True)
+    served = {  # r2 rebuilt June only; May is still served from r1's directory
+        "trade_month=2024-05": f"file:{root}/_v=r1/trade_month=2024-05",
+        "trade_month=2024-06": f"file:{root}/_v=r2/trade_month=2024-06",
+    }
+    PublishManifest(
+        layer="silver",
+        run_id="r2",
+        published_at="2026-01-02T00:00:00",
+        tables={"silver.prices_daily": f"file:{root}/_v=r2"},
+        gate={},
+        partitions={"silver.prices_daily": served},
+        rebuild_from="2024-06-01",
+    ).write(lake.publish / "silver")
+    removed = collect_garbage(lake, "silver", keep=1, current_run="r3")
+    assert [p.name for p in removed] == ["_v=r0"]
+    assert sorted(p.name for p in root.glob("_v=*")) == ["_v=r1", "_v=r2"]

@@ -1,0 +1,60 @@
+{#-
+    Partitioned models (`partition_by=['trade_month']`) rebuild only the months from
+    `var('rebuild_from')` (the first day of a month, set per layer by `marketpulse build`)
+    on; promotion re-points just those partitions and keeps the older ones. Without the
+    var (a hand-run `dbt build`, `--full-refresh`) every month is rebuilt.
+-#}
+{% macro mp_rebuild_from() -%}
+    {%- set value = var('rebuild_from', none) -%}
+    {%- if value is none or value == '' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-01$', value | string) -%}
+        {{ exceptions.raise_compiler_error(
+            "var rebuild_from must be the first day of a month (yyyy-mm-01), got "
+            ~ value) }}
+    {%- endif -%}
+    {{ return(value | string) }}
+{%- endmacro %}
+
+{#- The partition value (yyyy-MM) of a date expression. -#}
+{% macro mp_trade_month(date_expression) -%}
+    date_format({{ date_expression }}, 'yyyy-MM')
+{%- endmacro %}
+
+{#- A filter keeping rows from the rebuild window on (always true on a full build). -#}
+{% macro mp_in_rebuild_window(date_column) -%}
+    {%- set rebuild_from = mp_rebuild_from() -%}
+    {%- if rebuild_from is none -%}
+        true
+    {%- else -%}
+        {{ date_column }} >= date'{{ rebuild_from }}'
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    A partitioned relation of this layer as a whole: its audit build holds only the rebuilt
+    months, so the months before the window come from the published table.
+-#}
+{% macro mp_whole(model_name) -%}
+    {%- set audit = ref(model_name) -%}
+    {%- set rebuild_from = mp_rebuild_from() -%}
+    {%- if rebuild_from is none -%}
+        {{ audit }}
+    {%- else -%}
+        {%- set published = audit.incorporate(
+            path={"schema": audit.schema[:-('_audit' | length)]}) -%}
+        {%- if execute and adapter.get_relation(
+                database=published.database, schema=published.schema,
+                identifier=published.identifier) is none -%}
+            {{ exceptions.raise_compiler_error(
+                published ~ " is not published yet: build without rebuild_from first") }}
+        {%- endif -%}
+        (
+            select * from {{ published }}
+            where trade_month < {{ mp_trade_month("date'" ~ rebuild_from ~ "'") }}
+            union all
+            select * from {{ audit }}
+        )
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,164 @@
+"""Which months a build must rebuild: from what is new since the published version.
+
+Silver's price tables change only in the months new deliveries touch (a bar's session; a
+release's session; for a ticker's new bar, also the sessions since its last published bar,
+which move an inferred listing span). A split, an instrument change or a new calendar can
+change any month: those rebuild everything, as does a missing or rolled-back predecessor.
+Gold rebuilds from the earliest month any silver promotion since its own changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from marketpulse.engine import EngineClient, quote
+from marketpulse.publish import PublishManifest
+
+# Deliveries that can change every month of the price tables.
+REBUILDS_ALL = frozenset({"trading_sessions", "instruments"})
+PRICE_TABLE = "silver.prices_daily"
+GOLD_PRICE_TABLE = "gold.fct_ticker_daily"
+
+
+@dataclass(frozen=True)
+class RebuildWindow:
+    rebuild_from: str | None  # yyyy-mm-01; None: rebuild every month
+    reason: str
+    inputs: dict[str, Any] = field(default_factory=dict)  # recorded in the manifest
+
+    @property
+    def partition_range(self) -> str:
+        return "all" if self.rebuild_from is None else f"trade_month >= {self.rebuild_from[:7]}"
+
+
+def _month_start(day: date | str) -> str:
+    return str(day)[:7] + "-01"
+
+
+def _latest_month(manifest: PublishManifest, table: str) -> str | None:
+    specs = manifest.partitions.get(table, {})
+    return max(specs).split("=", 1)[1] + "-01" if specs else None
+
+
+def _in(ids: Sequence[str]) -> str:
+    return ", ".join(quote(i) for i in ids)
+
+
+def silver_window(
+    client: EngineClient, previous: PublishManifest | None, full_refresh: bool
+) -> RebuildWindow:
+    batches = client.query("select batch_id, dataset from bronze.batches")
+    inputs = {"bronze_batches": sorted(b for b, _ in batches)}
+    if full_refresh:
+        return RebuildWindow(None, "--full-refresh", inputs)
+    if previous is None or PRICE_TABLE not in previous.partitions:
+        return RebuildWindow(None, "no partitioned silver version is published yet", inputs)
+    consumed = set(previous.inputs.get("bronze_batches", []))
+    if not consumed:
+        return RebuildWindow(None, "the published version does not record its inputs", inputs)
+    if consumed - set(inputs["bronze_batches"]):
+        return RebuildWindow(None, "bronze batches the published version read are gone", inputs)
+    new: dict[str, list[str]] = {}
+    for batch_id, dataset in batches:
+        if batch_id not in consumed:
+            new.setdefault(dataset, []).append(batch_id)
+    if REBUILDS_ALL & new.keys():
+        return RebuildWindow(None, f"new {', '.join(sorted(REBUILDS_ALL & new.keys()))}", inputs)
+    if "corporate_actions" in new and client.query(
+        "select 1 from bronze.corporate_actions "
+        f"where batch_id in ({_in(new['corporate_actions'])}) "
+        "and lower(trim(action_type)) <> 'dividend' limit 1"
+    ):
+        return RebuildWindow(None, "a new split can adjust every earlier month", inputs)
+    starts = []
+    if "prices_daily" in new:
+        if _reaches_pending_split(client, new["prices_daily"]):
+            reason = "a split's ex-date is reached: it adjusts every earlier month"
+            return RebuildWindow(None, reason, inputs)
+        starts += _price_starts(client, new["prices_daily"])
+    if "operator_releases" in new:
+        starts += _dates(
+            client,
+            "select min(cast(trim(trade_date) as date)) from bronze.operator_releases "
+            f"where batch_id in ({_in(new['operator_releases'])})",
+        )
+    if starts:
+        return RebuildWindow(_month_start(min(starts)), "new deliveries", inputs)
+    latest = _latest_month(previous, PRICE_TABLE)
+    return RebuildWindow(latest, "nothing new for the price tables: the latest month", inputs)
+
+
+def _dates(client: EngineClient, sql: str) -> list[date]:
+    value = client.query(sql)[0][0]
+    return [] if value is None else [date.fromisoformat(str(value)[:10])]
+
+
+def _new_bars(batch_ids: list[str]) -> str:
+    return (
+        "select upper(trim(ticker)) as ticker, cast(trim(trade_date) as date) as trade_date "
+        f"from bronze.prices_daily where batch_id in ({_in(batch_ids)})"
+    )
+
+
+def _reaches_pending_split(client: EngineClient, batch_ids: list[str]) -> bool:
+    """A split applies once its ticker has a bar on or after the ex-date (see prices_daily):
+    new bars crossing an ex-date re-adjust all of that ticker's history."""
+    return bool(
+        client.query(
+            "select 1 from silver.corporate_actions as a inner join ("
+            f"  select ticker, max(trade_date) as last_new from ({_new_bars(batch_ids)})"
+            "  group by ticker"
+            ") as n on a.ticker = n.ticker left join ("
+            f"  select ticker, max(trade_date) as last_bar from {PRICE_TABLE} group by ticker"
+            ") as l on a.ticker = l.ticker "
+            "where a.action_type = 'split' and a.ex_date <= n.last_new "
+            "and (l.last_bar is null or a.ex_date > l.last_bar) limit 1"
+        )
+    )
+
+
+def _price_starts(client: EngineClient, batch_ids: list[str]) -> list[date]:
+    new_bars = _new_bars(batch_ids)
+    earliest_bar = _dates(client, f"select min(trade_date) from ({new_bars})")
+    # The session after each such ticker's last published bar: an inferred listing span
+    # (tickers without an instruments record) stretches over the sessions in between.
+    span_start = _dates(
+        client,
+        "select min(s.session_date) from ("
+        "  select p.ticker, max(p.trade_date) as last_bar"
+        f"  from {PRICE_TABLE} as p"
+        f"  inner join (select distinct ticker from ({new_bars})) as n on p.ticker = n.ticker"
+        "  group by p.ticker"
+        ") as l inner join silver.trading_sessions as s"
+        " on s.exchange = 'XNYS' and s.session_date > l.last_bar",
+    )
+    return earliest_bar + span_start
+
+
+def gold_window(
+    silver_history: Sequence[PublishManifest],
+    previous: PublishManifest | None,
+    full_refresh: bool,
+) -> RebuildWindow:
+    silver = silver_history[-1] if silver_history else None
+    inputs = (
+        {"silver_run": silver.run_id, "silver_published_at": silver.published_at} if silver else {}
+    )
+    if full_refresh:
+        return RebuildWindow(None, "--full-refresh", inputs)
+    if previous is None or GOLD_PRICE_TABLE not in previous.partitions:
+        return RebuildWindow(None, "no partitioned gold version is published yet", inputs)
+    built_on = previous.inputs.get("silver_published_at")
+    if built_on is None or not any(m.published_at == built_on for m in silver_history):
+        return RebuildWindow(None, "the silver version gold was built on is unknown", inputs)
+    since = [m for m in silver_history if m.published_at > built_on]
+    if any(m.rebuild_from is None for m in since):
+        return RebuildWindow(None, "silver rebuilt every month since", inputs)
+    if since:
+        starts = [m.rebuild_from for m in since if m.rebuild_from]
+        return RebuildWindow(min(starts), "silver months changed since", inputs)
+    latest = _latest_month(previous, GOLD_PRICE_TABLE)
+    return RebuildWindow(latest, "silver unchanged: the latest month", inputs)

@@ -15,13 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from marketpulse.config import AUDIT_SUFFIX, Settings
-from marketpulse.errors import SuiteError, engine_error_message
+from marketpulse.engine import EngineClient
+from marketpulse.errors import MarketPulseError, SuiteError, engine_error_message
 
 DATASOURCE = "engine"
 # The decision needs only pass/fail: the cheapest format. What failed is validated again with
 # counts and example values, so analysts see why (and Data Docs get that detail too).
 DECISION_FORMAT = "BOOLEAN_ONLY"
 DETAIL_FORMAT = "BASIC"
+ROWS_EXPECTATION = "unexpected_rows_expectation"  # a SQL query whose rows are the failures
+EXAMPLES = 10  # rows of such a query shown with its failure
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,9 @@ class ExpectationOutcome:
             for k, v in self.observed.items()
             if k in {"observed_value", "unexpected_count", "unexpected_percent"}
         )
+        examples = self.observed.get("examples") or []
+        if examples:
+            detail += "; e.g. " + "; ".join(examples[:3]) + ("; ..." if len(examples) > 3 else "")
         return f"{self.suite}: {what}" + (f" [{detail}]" if detail else "")
 
 
@@ -173,7 +179,45 @@ class Gate:
                 )
         if failed:
             outcomes = self._with_detail(context, layer, run_id, by_name, failed, outcomes)
+            outcomes = self._with_examples(by_name, outcomes)
         return GateResult(layer=layer, run_id=run_id, outcomes=outcomes)
+
+    def _with_examples(
+        self, suites: dict[str, SuiteFile], outcomes: list[ExpectationOutcome]
+    ) -> list[ExpectationOutcome]:
+        """The first rows a failed SQL-row expectation found (e.g. the missing ticker-session
+        pairs), as JSON: GX returns them only with its COMPLETE format, for every check."""
+        wanted = [
+            o
+            for o in outcomes
+            if not o.success and o.expectation == ROWS_EXPECTATION and o.suite in suites
+        ]
+        if not wanted:
+            return outcomes
+        examples: dict[int, list[str]] = {}
+        client = EngineClient(self.settings)
+        try:
+            for o in wanted:
+                suite = suites[o.suite]
+                query = str(o.kwargs["unexpected_rows_query"]).replace(
+                    "{batch}", f"{suite.audit_schema}.{suite.table}"
+                )
+                try:
+                    rows = client.query(
+                        f"select to_json(struct(*)) from ({query}) as found limit {EXAMPLES}"
+                    )
+                except MarketPulseError as exc:  # examples are a courtesy
+                    self.progress(f"gate: no examples for {o.label()} ({_exc(exc)})")
+                    continue
+                examples[id(o)] = [str(r[0]) for r in rows]
+        finally:
+            client.close()
+        return [
+            replace(o, observed={**o.observed, "examples": examples[id(o)]})
+            if id(o) in examples
+            else o
+            for o in outcomes
+        ]
 
     def _context(self) -> Any:
         import great_expectations as gx

@@ -233,10 +233,8 @@ class Pipeline:
             for layer in layers:
                 window = self._rebuild_window(layer, full_refresh)
                 months = "every month" if window.rebuild_from is None else window.partition_range
-                self.progress(
-                    f"== {layer}: build audit relations (run {report.run_id}; "
-                    f"{months}: {window.reason})"
-                )
+                self.progress(f"== {layer}: build audit relations (run {report.run_id})")
+                self.progress(f"{layer}: partitioned tables rebuild {months} ({window.reason})")
                 with report.stage(f"{layer} build"):
                     tables, test_outcomes = self._dbt_build(layer, report.run_id, window)
                 with report.stage(f"{layer} gate"):

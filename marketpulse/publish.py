@@ -139,6 +139,46 @@ def _partition_clause(spec: str) -> str:
     return f"partition ({column}={quote(value)})"
 
 
+def served_partitions(
+    previous: PublishManifest | None,
+    qualified: str,
+    columns: list[list[str]],
+    rebuild_from: str | None,
+    built: dict[str, str],
+) -> dict[str, str]:
+    """Every partition the new version of a partitioned table serves: the months an audit
+    build rebuilt, and the published months before its rebuild window."""
+    if rebuild_from is None:
+        return dict(built)
+    if previous is None or qualified not in previous.partitions:
+        raise PublishError(
+            f"{qualified} was built from {rebuild_from} on, but no partitioned version "
+            "of it is published to keep the older months from; run "
+            "`marketpulse build --full-refresh`"
+        )
+    if previous.schemas.get(qualified) != columns:
+        raise PublishError(
+            f"{qualified} changed its columns; months before {rebuild_from} were built "
+            "with the old ones. Nothing was published; run `marketpulse build "
+            "--full-refresh`"
+        )
+    first_rebuilt = rebuild_from[:7]  # yyyy-mm, the month partition value
+    kept = {
+        spec: location
+        for spec, location in previous.partitions[qualified].items()
+        if spec.split("=", 1)[1] < first_rebuilt
+    }
+    lost = sorted(set(previous.partitions[qualified]) - set(kept) - set(built))
+    if lost:  # an upstream gone missing for some months must not empty them
+        raise PublishError(
+            f"{qualified}: this run's build has no rows for published months {lost}; an "
+            "incremental build never drops a published month. Nothing was published; check "
+            "the bronze deliveries of those months, or run `marketpulse build --full-refresh` "
+            "to rebuild every month"
+        )
+    return {**kept, **built}
+
+
 class Publisher:
     def __init__(
         self, client: EngineClient, lake: Lake, progress: Callable[[str], None] = print
@@ -152,6 +192,15 @@ class Publisher:
             if name == "Location":
                 return str(value)
         raise PublishError(f"{qualified_table} has no location; was it built by dbt?")
+
+    def served(self, qualified_table: str) -> str | dict[str, str]:
+        """What readers of a table get: its location, or each partition's."""
+        if not self._partition_columns(qualified_table):
+            return self.location(qualified_table)
+        specs = self._partitions(qualified_table)
+        return {
+            spec: self.location(f"{qualified_table} {_partition_clause(spec)}") for spec in specs
+        }
 
     def _columns(self, qualified_table: str) -> list[list[str]]:
         columns = []
@@ -206,10 +255,9 @@ class Publisher:
             if not self._partition_columns(audit_table):
                 continue
             built = {spec: f"{location}/{spec}" for spec in self._partitions(audit_table)}
-            partitions[qualified] = {
-                **self._kept_partitions(previous, qualified, schemas[qualified], rebuild_from),
-                **built,
-            }
+            partitions[qualified] = served_partitions(
+                previous, qualified, schemas[qualified], rebuild_from, built
+            )
         manifest = PublishManifest(
             layer=layer,
             run_id=run_id,
@@ -223,35 +271,6 @@ class Publisher:
         )
         self._commit(manifest)
         return manifest
-
-    @staticmethod
-    def _kept_partitions(
-        previous: PublishManifest | None,
-        qualified: str,
-        columns: list[list[str]],
-        rebuild_from: str | None,
-    ) -> dict[str, str]:
-        """The published partitions before the rebuild window (none on a full rebuild)."""
-        if rebuild_from is None:
-            return {}
-        if previous is None or qualified not in previous.partitions:
-            raise PublishError(
-                f"{qualified} was built from {rebuild_from} on, but no partitioned version "
-                "of it is published to keep the older months from; run "
-                "`marketpulse build --full-refresh`"
-            )
-        if previous.schemas.get(qualified) != columns:
-            raise PublishError(
-                f"{qualified} changed its columns; months before {rebuild_from} were built "
-                "with the old ones. Nothing was published; run `marketpulse build "
-                "--full-refresh`"
-            )
-        first_rebuilt = rebuild_from[:7]  # yyyy-mm, the month partition value
-        return {
-            spec: location
-            for spec, location in previous.partitions[qualified].items()
-            if spec.split("=", 1)[1] < first_rebuilt
-        }
 
     def rollback(self, layer: str, to_run_id: str | None = None) -> PublishManifest:
         history = self.history(layer)
@@ -365,7 +384,9 @@ class Publisher:
             self.client.execute(f"drop table {qualified}")
             exists = False
         if not exists:
-            self._create(qualified, manifest.tables[qualified], columns, partition_column)
+            # The root holds the version directories; every partition has its own location.
+            root = manifest.tables[qualified].rsplit("/_v=", 1)[0]
+            self._create(qualified, root, columns, partition_column)
         present = set(self._partitions(qualified))
         added = [spec for spec in wanted if spec not in present]
         moved = [spec for spec in wanted if spec in present and served.get(spec) != wanted[spec]]

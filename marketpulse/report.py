@@ -50,6 +50,7 @@ OBSERVED_FIRST = (
     "observed_value",
     "unexpected_count",
     "unexpected_percent",
+    "examples",
     "element_count",
     "failures",
     "partial_unexpected_list",

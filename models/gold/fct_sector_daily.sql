@@ -1,4 +1,5 @@
-{#- Partitioned by month; fct_ticker_daily's audit build holds the rebuilt months. -#}
+{#- Partitioned by month: fct_ticker_daily's audit build holds the rebuilt
+    months. -#}
 {{ config(partition_by=['trade_month']) }}
 
 with

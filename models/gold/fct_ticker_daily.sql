@@ -11,7 +11,8 @@
 {{ config(partition_by=['trade_month']) }}
 {%- set ema_window = 400 -%}
 {%- set rebuild_from = mp_rebuild_from() -%}
-{#- The oldest month any ticker's context reaches, as a literal so Spark prunes partitions. -#}
+{#- The oldest month any ticker's context reaches, as a literal: Spark prunes
+    the older partitions. -#}
 {%- set context_floor = '0000-00' -%}
 {%- if rebuild_from is not none and execute -%}
     {%- set floor_query -%}
@@ -170,6 +171,15 @@ windowed as (
     from with_returns
 ),
 
+with_prior_peak as (
+    select
+        windowed.*,
+        prior_peaks.prior_peak_close
+    from windowed
+    left join prior_peaks
+        on windowed.ticker = prior_peaks.peak_ticker
+),
+
 final as (
     select
         ticker,
@@ -192,8 +202,9 @@ final as (
         case
             when log_returns_in_21 = 21 then log_return_stddev_21 * sqrt(252)
         end as volatility_21d_annualised,
-        adj_close / greatest(running_peak_close, coalesce(prior_peak_close, 0)) - 1
-            as drawdown,
+        adj_close
+        / greatest(running_peak_close, coalesce(prior_peak_close, 0))
+        - 1 as drawdown,
         coalesce(adj_high > prior_high_52w, false) as is_new_52w_high,
         coalesce(adj_low < prior_low_52w, false) as is_new_52w_low,
         case
@@ -201,9 +212,7 @@ final as (
                 then (adj_volume - volume_mean_20) / volume_stddev_20
         end as volume_zscore_20,
         {{ mp_trade_month('trade_date') }} as trade_month
-    from windowed
-    left join prior_peaks
-        on windowed.ticker = prior_peaks.peak_ticker
+    from with_prior_peak
     where {{ mp_in_rebuild_window('trade_date') }}
 )
 

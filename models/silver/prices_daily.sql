@@ -1,6 +1,7 @@
 {{ config(partition_by=['trade_month']) }}
 
-{#- Partitioned by month: a run rebuilds only the months from its rebuild window on. -#}
+{#- Partitioned by month: a run rebuilds only the months from its rebuild
+    window on. -#}
 with
 
 latest_delivered as (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -41,3 +42,9 @@ def client(settings: Settings) -> Iterator[EngineClient]:
 def snapshot(client: EngineClient, table: str) -> list[tuple[Any, ...]]:
     """Every row of a published table, in a stable order."""
     return sorted(client.query(f"select * from {table}"), key=repr)
+
+
+def served_runs(served: str | dict[str, str]) -> set[str]:
+    """The runs whose version directories a table (or each of its partitions) serves."""
+    locations = [served] if isinstance(served, str) else list(served.values())
+    return {re.search(r"/_v=([^/]+)", location).group(1) for location in locations}

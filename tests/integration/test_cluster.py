@@ -18,6 +18,8 @@ from marketpulse.engine import Engine, EngineClient, free_port
 from marketpulse.pipeline import BuildReport, Pipeline
 from marketpulse.publish import Publisher
 
+from .conftest import served_runs
+
 # Columns that record when and from which delivery a row came: they differ between two lakes.
 LINEAGE = {"batch_id", "ingested_at", "detected_at"}
 
@@ -67,8 +69,8 @@ def test_the_pipeline_on_a_cluster_publishes_what_local_mode_publishes(
     try:
         tables = [t for m in default_run.published.values() for t in m.tables]
         # The reference is the default run as published; later tests change that lake.
-        locations = {t: Publisher(local, settings.lake).location(t) for t in tables}
-        assert all(f"_v={default_run.run_id}" in loc for loc in locations.values()), locations
+        served = {t: Publisher(local, settings.lake).served(t) for t in tables}
+        assert all(served_runs(s) == {default_run.run_id} for s in served.values()), served
         assert sorted(tables) == sorted(t for m in report.published.values() for t in m.tables)
         for table in tables:
             expected, actual = _rows(local, table), _rows(remote, table)

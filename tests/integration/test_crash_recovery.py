@@ -27,7 +27,7 @@ from marketpulse.ingestion.simulator import SimulationConfig
 from marketpulse.pipeline import Pipeline
 from marketpulse.publish import PENDING, Publisher, lake_lock
 
-from .conftest import snapshot
+from .conftest import served_runs, snapshot
 
 SMALL_MARKET = SimulationConfig(tickers=8, start=date(2024, 1, 2), end=date(2024, 6, 28))
 
@@ -56,7 +56,7 @@ def _published(lake: Settings, client: EngineClient) -> dict[str, tuple[str, lis
     """Every published table: its location and its rows."""
     publisher = Publisher(client, lake.lake)
     tables = [t for layer in ("silver", "gold") for t in publisher.history(layer)[-1].tables]
-    return {t: (publisher.location(t), snapshot(client, t)) for t in tables}
+    return {t: (publisher.served(t), snapshot(client, t)) for t in tables}
 
 
 def _rows(state: dict[str, tuple[str, list[Any]]]) -> dict[str, list[Any]]:
@@ -132,22 +132,26 @@ def test_cli_killed_mid_publish_is_rolled_forward_by_the_next_run(
     assert pending.exists()
     publisher = Publisher(reader, lake.lake)
     silver = [t for t in before if t.startswith("silver.")]
-    moved = [t for t in silver if publisher.location(t).endswith(f"/_v={killed_run}")]
+    moved = [t for t in silver if served_runs(publisher.served(t)) == {killed_run}]
     assert len(moved) == 2 and len(silver) > 2
 
     # The next locked start finishes exactly that promotion, before building anything.
     with lake_lock(lake.lake):
         (finished,) = Publisher(reader, lake.lake, progress=print).recover()
     assert finished.run_id == killed_run and not pending.exists()
-    assert all(publisher.location(t).endswith(f"/_v={killed_run}") for t in silver)
+    assert all(served_runs(publisher.served(t)) == {killed_run} for t in silver)
     assert killed_run == publisher.history("silver")[-1].run_id
     assert _rows(_published(lake, reader)) == _rows(before)
 
     _build(lake, capsys)
     after = _published(lake, reader)
     assert _rows(after) == _rows(before)  # same input, same published rows
-    runs = {re.search(r"/_v=([^/]+)$", location).group(1) for location, _ in after.values()}
-    assert len(runs) == 1  # one consistent version across both layers
+    # The catalog serves exactly each layer's version of record: the rerun's tables, and for
+    # the month-partitioned ones the months it rebuilt beside the killed run's older months.
+    for layer in ("silver", "gold"):
+        record = publisher.history(layer)[-1]
+        for table, location in record.tables.items():
+            assert after[table][0] == record.partitions.get(table, location), table
 
 
 def test_cli_killed_mid_model_leaves_published_intact_and_rerun_converges(

@@ -158,3 +158,126 @@ def test_sentiment_is_assigned_point_in_time(
             atol=1e-12,
             err_msg=metric,
         )
+
+
+def test_market_and_sector_marts_match_an_independent_recomputation(
+    client: EngineClient, default_run: BuildReport
+) -> None:
+    """Breadth, volume and coverage per session and per (sector, session), from silver."""
+    assert not default_run.blocked
+    silver = _frame(
+        client,
+        "select ticker, cast(trade_date as string), adj_close, adj_high, adj_low, adj_volume, "
+        "volume from silver.prices_daily",
+        ["ticker", "trade_date", "adj_close", "adj_high", "adj_low", "adj_volume", "volume"],
+    )
+    days = _expected(silver)
+    instruments = _frame(
+        client,
+        "select ticker, sector, cast(listed_date as string), cast(delisted_date as string) "
+        "from silver.instruments",
+        ["ticker", "sector", "listed", "delisted"],
+    )
+    spans = silver.groupby("ticker")["trade_date"].agg(["min", "max"]).reset_index()
+    inferred = spans[~spans["ticker"].isin(instruments["ticker"])]
+    listings = pd.concat(
+        [
+            instruments,
+            pd.DataFrame(
+                {
+                    "ticker": inferred["ticker"],
+                    "sector": "unknown",
+                    "listed": inferred["min"],
+                    "delisted": inferred["max"],
+                }
+            ),
+        ]
+    )
+    sessions = [
+        s
+        for (s,) in client.query(
+            "select cast(session_date as string) from silver.trading_sessions "
+            "where exchange = 'XNYS'"
+        )
+        if silver["trade_date"].min() <= s <= silver["trade_date"].max()
+    ]
+    r = days["return_1d"]
+    days = days.assign(up=r > 0, down=r < 0, flat=r == 0)
+    per_day = days.groupby("trade_date").agg(
+        advancers=("up", "sum"),
+        decliners=("down", "sum"),
+        unchanged=("flat", "sum"),
+        total_volume=("volume", "sum"),
+        equal_weight_return=("return_1d", "mean"),
+        new_52w_highs=("is_new_52w_high", "sum"),
+        new_52w_lows=("is_new_52w_low", "sum"),
+        tickers_present=("ticker", "size"),
+    )
+    listed = listings["listed"].to_numpy()
+    delisted = listings["delisted"].fillna("9999-12-31").to_numpy()
+    expected = {s: int(((listed <= s) & (s <= delisted)).sum()) for s in sessions}
+    market_columns = [*per_day.columns, "tickers_expected"]
+    market = {
+        row[0]: row[1:]
+        for row in client.query(
+            f"select cast(trade_date as string), {', '.join(market_columns)} "
+            "from gold.fct_market_daily"
+        )
+    }
+    assert sorted(market) == sessions
+    for session in sessions:
+        got = dict(zip(market_columns, market[session], strict=True))
+        assert got["tickers_expected"] == expected[session], session
+        if session not in per_day.index:
+            assert got["tickers_present"] == 0, session
+            continue
+        want = per_day.loc[session]
+        for column in per_day.columns:
+            if pd.isna(want[column]):
+                assert got[column] is None, (session, column)
+            else:
+                assert math.isclose(
+                    got[column], float(want[column]), rel_tol=1e-9, abs_tol=1e-12
+                ), (
+                    session,
+                    column,
+                )
+
+    sectors = days.merge(listings[["ticker", "sector"]], on="ticker")
+    by_sector = sectors.groupby(["sector", "trade_date"]).agg(
+        tickers_present=("ticker", "size"),
+        equal_weight_return=("return_1d", "mean"),
+        advancers=("up", "sum"),
+        decliners=("down", "sum"),
+        total_volume=("volume", "sum"),
+        with_return=("return_1d", "count"),
+    )
+    by_sector["market_breadth"] = (by_sector["advancers"] - by_sector["decliners"]) / by_sector[
+        "with_return"
+    ].where(by_sector["with_return"] > 0)
+    sector_columns = [
+        "tickers_present",
+        "equal_weight_return",
+        "advancers",
+        "decliners",
+        "total_volume",
+        "market_breadth",
+    ]
+    gold = {
+        (row[0], row[1]): row[2:]
+        for row in client.query(
+            f"select sector, cast(trade_date as string), {', '.join(sector_columns)} "
+            "from gold.fct_sector_daily"
+        )
+    }
+    assert sorted(gold) == sorted(by_sector.index)
+    for key, values in gold.items():
+        want = by_sector.loc[key]
+        for column, got in zip(sector_columns, values, strict=True):
+            if pd.isna(want[column]):
+                assert got is None, (key, column)
+            else:
+                assert math.isclose(got, float(want[column]), rel_tol=1e-9, abs_tol=1e-12), (
+                    key,
+                    column,
+                )

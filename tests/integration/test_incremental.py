@@ -4,8 +4,10 @@ small market; the tests run in file order."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -60,6 +62,24 @@ def reader(lake: dict[str, Any]) -> Iterator[EngineClient]:
     client.close()
 
 
+def _untouched(reader: EngineClient, served: dict[str, dict[str, str]], month: str) -> Any:
+    """Files (name, size, mtime) and rows of every partition before `month`."""
+    state = {}
+    for table, partitions in served.items():
+        for spec, location in partitions.items():
+            if spec.split("=")[1] < month:
+                directory = Path(location.removeprefix("file:"))
+                files = sorted(
+                    (f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in directory.iterdir()
+                )
+                column, value = spec.split("=")
+                rows = sorted(
+                    reader.query(f"select * from {table} where {column} = '{value}'"), key=repr
+                )
+                state[(table, spec)] = (files, rows)
+    return state
+
+
 def _served(pipeline: Pipeline, table: str) -> dict[str, str]:
     layer = table.split(".")[0]
     return Publisher(pipeline.client(), pipeline.lake).history(layer)[-1].partitions[table]
@@ -68,9 +88,21 @@ def _served(pipeline: Pipeline, table: str) -> dict[str, str]:
 def test_a_new_session_rebuilds_only_its_month(lake: dict[str, Any]) -> None:
     pipeline, last = lake["pipeline"], lake["last"]
     before = {t: _served(pipeline, t) for t in PARTITIONED}
-    pipeline.ingest(last.dataset, last.source, last.records)
+    bars = list(last.records)
+    withheld = bars.pop()  # one ticker's bar is late: the session is incomplete
+    lake["withheld"] = withheld
+    pipeline.ingest(last.dataset, last.source, bars)
     report = pipeline.build()
     assert not report.blocked
+    # Completeness is a warning that names the missing (ticker, session) pair.
+    (completeness,) = [
+        o
+        for o in report.gates["silver"].outcomes
+        if o.table.endswith("prices_daily") and "Completeness" in o.description
+    ]
+    assert not completeness.success and completeness.severity == "warning"
+    missing = {"ticker": withheld["ticker"], "session_date": withheld["trade_date"]}
+    assert [json.loads(e) for e in completeness.observed["examples"]] == [missing]
     assert report.published["silver"].rebuild_from == "2024-06-01"
     assert report.published["gold"].rebuild_from == "2024-06-01"
     for table in PARTITIONED:
@@ -95,6 +127,8 @@ def test_a_restated_bar_30_sessions_back_rebuilds_from_its_month_only(
     month = trade_date[:7]
     assert month < "2024-06"  # 30 sessions back reaches into an earlier month
     before = {t: _served(pipeline, t) for t in PARTITIONED}
+    untouched = _untouched(reader, before, month)
+    assert len(untouched) >= len(PARTITIONED)  # every table has months before the restatement
     open_, volume = reader.query(
         "select open, volume from silver.prices_daily "
         f"where ticker = '{ticker}' and trade_date = '{trade_date}'"
@@ -110,7 +144,9 @@ def test_a_restated_bar_30_sessions_back_rebuilds_from_its_month_only(
         "adj_close": "",
         "volume": str(volume),
     }
-    pipeline.ingest("prices_daily", "vendor_fix", [restated])
+    pipeline.ingest(
+        "prices_daily", "vendor_fix", [restated, {**lake["withheld"], "line_number": 2}]
+    )
     report = pipeline.build()
     assert not report.blocked
     assert report.published["silver"].rebuild_from == f"{month}-01"
@@ -126,6 +162,7 @@ def test_a_restated_bar_30_sessions_back_rebuilds_from_its_month_only(
         "select close from silver.prices_daily "
         f"where ticker = '{ticker}' and trade_date = '{trade_date}'"
     ) == [(restated_close,)]
+    assert _untouched(reader, before, month) == untouched
     restatement = reader.query(
         "select old_value, new_value from silver.restatements "
         f"where ticker = '{ticker}' and trade_date = '{trade_date}' and column_name = 'close'"

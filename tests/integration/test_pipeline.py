@@ -18,7 +18,7 @@ from marketpulse.engine import METADATA_CACHE_TTL_S, EngineClient
 from marketpulse.pipeline import BuildReport, Pipeline
 from marketpulse.publish import Publisher
 
-from .conftest import snapshot
+from .conftest import served_runs, snapshot
 
 PUBLISHED = (
     "silver.prices_daily",
@@ -58,8 +58,8 @@ def test_run_publishes_gated_silver_and_gold(
     assert all(n > 0 for t, n in counts.items() if t not in MAY_BE_EMPTY), counts
     assert counts["gold.fct_ticker_daily"] == counts["silver.prices_daily"]
     for table in PUBLISHED:
-        location = Publisher(client, settings.lake).location(table)
-        assert f"_v={report.run_id}" in location
+        served = Publisher(client, settings.lake).served(table)
+        assert served_runs(served) == {report.run_id}, table
 
 
 def test_rerun_publishes_identical_tables_without_duplicates(
@@ -119,7 +119,8 @@ def test_rollback_restores_the_previous_silver_row_for_row(
     assert len(history) >= 2
     rows = snapshot(client, "silver.prices_daily")
     assert _cli(settings, "rollback", "silver") == cli.EXIT_OK
-    assert publisher.location("silver.prices_daily") == history[-2].tables["silver.prices_daily"]
+    assert publisher.served("silver.prices_daily") == history[-2].partitions["silver.prices_daily"]
+    assert publisher.served("silver.quarantine") == history[-2].tables["silver.quarantine"]
     assert snapshot(client, "silver.prices_daily") == rows
 
 
@@ -127,7 +128,7 @@ def test_negative_close_blocks_promotion_and_leaves_published_unchanged(
     settings: Settings, client: EngineClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     before = {t: snapshot(client, t) for t in PUBLISHED}
-    locations = {t: Publisher(client, settings.lake).location(t) for t in PUBLISHED}
+    locations = {t: Publisher(client, settings.lake).served(t) for t in PUBLISHED}
     ticker = client.query(
         "select min(ticker) from silver.prices_daily where trade_date = date'2024-06-03'"
     )[0][0]
@@ -145,7 +146,7 @@ def test_negative_close_blocks_promotion_and_leaves_published_unchanged(
     assert "FAILED  silver__quarantine: Quarantine rate per batch is at most 5%" in out
     assert "line 1: price_not_positive,ohlc_inconsistent" in out
     assert {t: snapshot(client, t) for t in PUBLISHED} == before
-    assert {t: Publisher(client, settings.lake).location(t) for t in PUBLISHED} == locations
+    assert {t: Publisher(client, settings.lake).served(t) for t in PUBLISHED} == locations
     # The decision is on record for analysts.
     blocked = client.query(
         "select run_id, observed from quality.gate_results "

@@ -75,10 +75,11 @@ def silver_window(
         return RebuildWindow(None, "a new split can adjust every earlier month", inputs)
     starts = []
     if "prices_daily" in new:
-        if _reaches_pending_split(client, new["prices_daily"]):
+        earliest_bar, span_start, reaches_split = _new_price_facts(client, new["prices_daily"])
+        if reaches_split:
             reason = "a split's ex-date is reached: it adjusts every earlier month"
             return RebuildWindow(None, reason, inputs)
-        starts += _price_starts(client, new["prices_daily"])
+        starts += [d for d in (earliest_bar, span_start) if d is not None]
     if "operator_releases" in new:
         starts += _dates(
             client,
@@ -92,50 +93,47 @@ def silver_window(
 
 
 def _dates(client: EngineClient, sql: str) -> list[date]:
-    value = client.query(sql)[0][0]
-    return [] if value is None else [date.fromisoformat(str(value)[:10])]
+    value = _date(client.query(sql)[0][0])
+    return [] if value is None else [value]
 
 
-def _new_bars(batch_ids: list[str]) -> str:
-    return (
-        "select upper(trim(ticker)) as ticker, cast(trim(trade_date) as date) as trade_date "
-        f"from bronze.prices_daily where batch_id in ({_in(batch_ids)})"
-    )
-
-
-def _reaches_pending_split(client: EngineClient, batch_ids: list[str]) -> bool:
-    """A split applies once its ticker has a bar on or after the ex-date (see prices_daily):
-    new bars crossing an ex-date re-adjust all of that ticker's history."""
-    return bool(
-        client.query(
-            "select 1 from silver.corporate_actions as a inner join ("
-            f"  select ticker, max(trade_date) as last_new from ({_new_bars(batch_ids)})"
-            "  group by ticker"
-            ") as n on a.ticker = n.ticker left join ("
-            f"  select ticker, max(trade_date) as last_bar from {PRICE_TABLE} group by ticker"
-            ") as l on a.ticker = l.ticker "
-            "where a.action_type = 'split' and a.ex_date <= n.last_new "
-            "and (l.last_bar is null or a.ex_date > l.last_bar) limit 1"
-        )
-    )
-
-
-def _price_starts(client: EngineClient, batch_ids: list[str]) -> list[date]:
-    new_bars = _new_bars(batch_ids)
-    earliest_bar = _dates(client, f"select min(trade_date) from ({new_bars})")
-    # The session after each such ticker's last published bar: an inferred listing span
-    # (tickers without an instruments record) stretches over the sessions in between.
-    span_start = _dates(
-        client,
-        "select min(s.session_date) from ("
+def _new_price_facts(
+    client: EngineClient, batch_ids: list[str]
+) -> tuple[date | None, date | None, bool]:
+    """From one query over the new bars and each of their tickers' last published bar:
+    - the earliest new bar's session;
+    - the first session after such a ticker's last published bar: an inferred listing span
+      (a ticker without an instruments record) stretches over the sessions in between;
+    - whether a split's ex-date is reached: a split applies once its ticker has a bar on or
+      after the ex-date (see prices_daily), re-adjusting all of that ticker's history."""
+    row = client.query(
+        "with new_bars as ("
+        "  select upper(trim(ticker)) as ticker, cast(trim(trade_date) as date) as trade_date"
+        f"  from bronze.prices_daily where batch_id in ({_in(batch_ids)})"
+        "), by_ticker as ("
+        "  select ticker, min(trade_date) as first_new, max(trade_date) as last_new"
+        "  from new_bars group by ticker"
+        "), last_published as ("
         "  select p.ticker, max(p.trade_date) as last_bar"
-        f"  from {PRICE_TABLE} as p"
-        f"  inner join (select distinct ticker from ({new_bars})) as n on p.ticker = n.ticker"
+        f"  from {PRICE_TABLE} as p inner join by_ticker as n on p.ticker = n.ticker"
         "  group by p.ticker"
-        ") as l inner join silver.trading_sessions as s"
-        " on s.exchange = 'XNYS' and s.session_date > l.last_bar",
-    )
-    return earliest_bar + span_start
+        ") select"
+        " cast((select min(first_new) from by_ticker) as string),"
+        " cast((select min(s.session_date) from last_published as l"
+        "   inner join silver.trading_sessions as s"
+        "   on s.exchange = 'XNYS' and s.session_date > l.last_bar) as string),"
+        " (select count(*) > 0 from silver.corporate_actions as a"
+        "   inner join by_ticker as n on a.ticker = n.ticker"
+        "   left join last_published as l on a.ticker = l.ticker"
+        "   where a.action_type = 'split' and a.ex_date <= n.last_new"
+        "   and (l.last_bar is null or a.ex_date > l.last_bar))"
+    )[0]
+    earliest_bar, span_start, reaches_split = row
+    return _date(earliest_bar), _date(span_start), bool(reaches_split)
+
+
+def _date(value: Any) -> date | None:
+    return None if value is None else date.fromisoformat(str(value)[:10])
 
 
 def gold_window(

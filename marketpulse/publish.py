@@ -195,28 +195,24 @@ class Publisher:
 
     def served(self, qualified_table: str) -> str | dict[str, str]:
         """What readers of a table get: its location, or each partition's."""
-        if not self._partition_columns(qualified_table):
+        if not self._describe(qualified_table)[1]:
             return self.location(qualified_table)
         specs = self._partitions(qualified_table)
         return {
             spec: self.location(f"{qualified_table} {_partition_clause(spec)}") for spec in specs
         }
 
-    def _columns(self, qualified_table: str) -> list[list[str]]:
-        columns = []
-        for name, data_type, *_ in self.client.query(f"describe {qualified_table}"):
-            if not name or name.startswith("#"):
-                break  # partition / detail sections follow
-            columns.append([name, data_type])
-        return columns
-
-    def _partition_columns(self, qualified_table: str) -> list[str]:
+    def _describe(self, qualified_table: str) -> tuple[list[list[str]], list[str]]:
+        """A table's columns ([name, type], partition columns included) and its partition
+        columns, from one `describe`."""
         rows = self.client.query(f"describe {qualified_table}")
         names = [str(r[0] or "").strip() for r in rows]
+        end = next((i for i, n in enumerate(names) if not n or n.startswith("#")), len(rows))
+        columns = [[name, data_type] for name, data_type, *_ in rows[:end]]
         if "# Partition Information" not in names:
-            return []
+            return columns, []
         section = names[names.index("# Partition Information") + 1 :]
-        return [n for n in section if n and not n.startswith("#")]
+        return columns, [n for n in section if n and not n.startswith("#")]
 
     def _partitions(self, qualified_table: str) -> list[str]:
         return [str(r[0]) for r in self.client.query(f"show partitions {qualified_table}")]
@@ -246,13 +242,14 @@ class Publisher:
                 f"audit tables were rebuilt by another dbt run after this run's gate: "
                 f"{foreign}; nothing was published; run `marketpulse build` again"
             )
-        schemas = {t: self._columns(f"{audit}.{t.split('.')[1]}") for t in locations}
+        described = {t: self._describe(f"{audit}.{t.split('.')[1]}") for t in locations}
+        schemas = {t: columns for t, (columns, _) in described.items()}
         history = self.history(layer)
         previous = history[-1] if history else None
         partitions = {}
         for qualified, location in locations.items():
             audit_table = f"{audit}.{qualified.split('.')[1]}"
-            if not self._partition_columns(audit_table):
+            if not described[qualified][1]:
                 continue
             built = {spec: f"{location}/{spec}" for spec in self._partitions(audit_table)}
             partitions[qualified] = served_partitions(
@@ -358,7 +355,7 @@ class Publisher:
             wanted = manifest.schemas.get(qualified)
             if not self._exists(schema, table):
                 self._create(qualified, location, wanted)
-            elif wanted is None or self._columns(qualified) == wanted:
+            elif wanted is None or self._describe(qualified)[0] == wanted:
                 # The atomic step: one metastore update re-points the table.
                 self.client.execute(f"alter table {qualified} set location {quote(location)}")
             else:
@@ -379,7 +376,7 @@ class Publisher:
         columns = manifest.schemas[qualified]
         partition_column = next(iter(wanted), "trade_month=").split("=", 1)[0]
         exists = self._exists(schema, table)
-        if exists and self._columns(qualified) != columns:
+        if exists and self._describe(qualified)[0] != columns:
             self.progress(f"publish: {qualified} changes schema; replacing its definition")
             self.client.execute(f"drop table {qualified}")
             exists = False

@@ -44,11 +44,24 @@
     {%- else -%}
         {%- set published = audit.incorporate(
             path={"schema": audit.schema[:-('_audit' | length)]}) -%}
-        {%- if execute and adapter.get_relation(
-                database=published.database, schema=published.schema,
-                identifier=published.identifier) is none -%}
-            {{ exceptions.raise_compiler_error(
-                published ~ " is not published yet: build without rebuild_from first") }}
+        {%- if execute -%}
+            {%- if adapter.get_relation(
+                    database=published.database, schema=published.schema,
+                    identifier=published.identifier) is none -%}
+                {{ exceptions.raise_compiler_error(
+                    published ~ " is not published yet: build without rebuild_from first") }}
+            {%- endif -%}
+            {#- A changed model cannot be stitched onto its published months. -#}
+            {%- set published_columns = adapter.get_columns_in_relation(published)
+                | map(attribute='column') | list -%}
+            {%- set audit_columns = adapter.get_columns_in_relation(audit)
+                | map(attribute='column') | list -%}
+            {%- if published_columns != audit_columns -%}
+                {{ exceptions.raise_compiler_error(
+                    model_name ~ " changed its columns since the published version ("
+                    ~ published_columns | join(', ') ~ " -> " ~ audit_columns | join(', ')
+                    ~ "): rebuild every month with `marketpulse build --full-refresh`") }}
+            {%- endif -%}
         {%- endif -%}
         (
             select * from {{ published }}

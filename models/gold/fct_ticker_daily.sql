@@ -46,14 +46,16 @@ prior_peaks as (
     where false
 ),
 {%- else -%}
+{#- Every ticker's last bars before the window lie from the floor month on. -#}
 bars_before_window as (
     select
         ticker,
         trade_date,
-        adj_close,
         row_number() over (partition by ticker order by trade_date desc) as bars_back
     from all_prices
-    where not {{ mp_in_rebuild_window('trade_date') }}
+    where
+        trade_month >= '{{ context_floor }}'
+        and not {{ mp_in_rebuild_window('trade_date') }}
 ),
 
 context_starts as (
@@ -69,7 +71,8 @@ prior_peaks as (
     select
         ticker as peak_ticker,
         max(adj_close) as prior_peak_close
-    from bars_before_window
+    from all_prices
+    where not {{ mp_in_rebuild_window('trade_date') }}
     group by ticker
 ),
 

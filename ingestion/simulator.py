@@ -59,8 +59,10 @@ FAULTS: dict[str, str] = {
     "negative_volume": "a re-delivered bar with a negative volume",
     "ohlc_break": "a re-delivered bar whose high is below its low (and its open and close)",
     "split_without_action": "the next session's bars, one ticker halved with no split record",
+    "action_without_jump": "a 2-for-1 split record on the last session, whose bars show no jump",
     "missing_column": "a delivery of 3 bars whose records lack `volume`",
 }
+FAULT_DATASETS = {"action_without_jump": "corporate_actions"}  # the others deliver prices
 
 
 @dataclass(frozen=True)
@@ -595,7 +597,8 @@ class _Faults:
         self.s = market.sessions
 
     def build(self, name: str) -> Delivery:
-        delivery = Delivery("prices_daily", SOURCE, [], [], f"fault {name}: {FAULTS[name]}")
+        dataset = FAULT_DATASETS.get(name, "prices_daily")
+        delivery = Delivery(dataset, SOURCE, [], [], f"fault {name}: {FAULTS[name]}")
         records = getattr(self, name)(delivery)
         # Malformed lines take line numbers too: that delivery numbers its own records.
         delivery.records = records if name == "malformed_lines" else _numbered(records)
@@ -677,6 +680,22 @@ class _Faults:
                         bar[key] = _fmt4(max(round(float(bar[key]) / 2, 4), 0.0001))
                     bar["volume"] = str(int(bar["volume"]) * 2)
                 yield bar
+
+    def action_without_jump(self, _: Delivery) -> list[dict[str, Any]]:
+        active = self._active(self.s.last)
+        pick = self.market.config.seed % len(active)  # another seed, another ticker
+        for listing in active[pick:] + active[:pick]:
+            path = next(self.market.paths([listing], self.s.last))
+            if not any(t == self.s.last for t, _ in path.splits):  # not a real split day
+                break
+        record = {
+            "ticker": listing.ticker,
+            "ex_date": self.s.iso[self.s.last],
+            "action_type": "split",
+            "split_ratio": "2",
+            "dividend_amount": None,
+        }
+        return [record]
 
     def missing_column(self, _: Delivery) -> list[dict[str, Any]]:
         bars = [self._bar(listing, self.s.last) for listing in self._active(self.s.last)[:3]]

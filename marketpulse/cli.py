@@ -40,6 +40,7 @@ SIMULATOR_FAULTS = (
     "negative_volume",
     "ohlc_break",
     "split_without_action",
+    "action_without_jump",
     "missing_column",
 )
 
@@ -135,7 +136,14 @@ def _parser() -> argparse.ArgumentParser:
         type=date.fromisoformat,
         help="the session the rule fired on, e.g. the jump date (ISO)",
     )
-    release.add_argument("--rule", default="split_like_jump", choices=["split_like_jump"])
+    release.add_argument(
+        "--rule",
+        default="split_like_jump",
+        choices=["split_like_jump", "split_without_jump", "restatement_budget"],
+        help="split_like_jump: a jump no split explains is a real move; "
+        "split_without_jump: a split whose prices show no jump applies anyway; "
+        "restatement_budget: a restated settled bar is accepted",
+    )
     release.add_argument("--reason", required=True, help="why; kept in bronze for audit")
     release.add_argument("--by", default=getpass.getuser(), help="who decides")
 

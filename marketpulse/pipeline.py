@@ -200,7 +200,8 @@ class Pipeline:
             )
 
     def ensure_calendar(self) -> None:
-        """Deliver the sessions covering every year the price data touches (no-op if known)."""
+        """Deliver the sessions of every year from the price data's first to today's (no-op
+        if known)."""
         # Bars dated more than a year after their delivery are quarantined anyway; they must
         # not stretch the calendar (a sentinel like 9999-12-31 is beyond exchange_calendars).
         first, last = self.client().query(
@@ -213,7 +214,9 @@ class Pipeline:
         )[0]
         if first is None:
             return
-        start, end = calendar.covering_years(date.fromisoformat(first), date.fromisoformat(last))
+        # Through today: freshness counts the sessions closed since the latest bar.
+        last_day = max(date.fromisoformat(last), datetime.now(UTC).date())
+        start, end = calendar.covering_years(date.fromisoformat(first), last_day)
         self.ingest(
             "trading_sessions", calendar.calendar_source(), calendar.session_records(start, end)
         )

@@ -281,3 +281,63 @@ def test_market_and_sector_marts_match_an_independent_recomputation(
                     key,
                     column,
                 )
+
+
+def _rolling_corr(x: np.ndarray, y: np.ndarray, rows: int) -> np.ndarray:
+    """Pearson correlation over the last `rows` rows, pairs with a missing side skipped;
+    Spark's `corr`: NULL without pairs, NaN for one pair or a constant side."""
+    out = np.full(len(x), np.nan)
+    for i in range(len(x)):
+        a, b = x[max(0, i - rows + 1) : i + 1], y[max(0, i - rows + 1) : i + 1]
+        both = ~np.isnan(a) & ~np.isnan(b)
+        if both.sum() >= 2:
+            a, b = a[both] - a[both].mean(), b[both] - b[both].mean()
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[i] = (a * b).sum() / math.sqrt((a * a).sum() * (b * b).sum())
+    return out
+
+
+def test_sentiment_signal_matches_an_independent_recomputation(
+    client: EngineClient, default_run: BuildReport
+) -> None:
+    """The session's sentiment beside the next session's return, and their rolling
+    63-session correlation, from the published daily facts."""
+    assert not default_run.blocked
+    days = _frame(
+        client,
+        "select ticker, cast(trade_date as string), return_1d from gold.fct_ticker_daily",
+        ["ticker", "trade_date", "return_1d"],
+    )
+    sentiment = _frame(
+        client,
+        "select ticker, cast(trade_date as string), article_count, mean_score "
+        "from gold.fct_ticker_sentiment_daily",
+        ["ticker", "trade_date", "article_count", "mean_score"],
+    )
+    expected = days.merge(sentiment, on=["ticker", "trade_date"], how="left")
+    expected = expected.sort_values(["ticker", "trade_date"]).reset_index(drop=True)
+    expected["next_return_1d"] = expected.groupby("ticker")["return_1d"].shift(-1)
+    expected["corr"] = np.nan
+    for _, rows in expected.groupby("ticker"):
+        expected.loc[rows.index, "corr"] = _rolling_corr(
+            rows["mean_score"].astype(float).to_numpy(),
+            rows["next_return_1d"].astype(float).to_numpy(),
+            63,
+        )
+    gold = _frame(
+        client,
+        "select ticker, cast(trade_date as string), article_count, mean_score, "
+        "next_return_1d, sentiment_return_corr_63 from gold.fct_sentiment_signal",
+        ["ticker", "trade_date", "article_count", "mean_score", "next_return_1d", "corr"],
+    )
+    merged = gold.merge(
+        expected, on=["ticker", "trade_date"], how="outer", suffixes=("", "_pd"), indicator=True
+    )
+    assert (merged["_merge"] == "both").all(), merged[merged["_merge"] != "both"].head()
+    assert merged["corr_pd"].notna().sum() > 100  # correlations are really compared
+    for column in ("article_count", "mean_score", "next_return_1d", "corr"):
+        got = merged[column].astype(float).to_numpy()
+        want = merged[f"{column}_pd"].astype(float).to_numpy()
+        assert np.array_equal(np.isnan(got), np.isnan(want)), f"{column}: nulls differ"
+        both = ~np.isnan(want)
+        np.testing.assert_allclose(got[both], want[both], rtol=1e-7, atol=1e-9, err_msg=column)

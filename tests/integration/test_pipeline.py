@@ -62,6 +62,36 @@ def test_run_publishes_gated_silver_and_gold(
         assert served_runs(served) == {report.run_id}, table
 
 
+def test_freshness_counts_closed_sessions_since_the_latest_bar(
+    settings: Settings, client: EngineClient, default_run: BuildReport
+) -> None:
+    """The default data ends in 2024: the gate warns with the sessions closed since. The same
+    query finds nothing for a bar on the latest closed session, or the one before."""
+    (freshness,) = [
+        o for o in default_run.gates["silver"].outcomes if o.description.startswith("Freshness")
+    ]
+    (found,) = [json.loads(e) for e in freshness.observed["examples"]]
+    closed = [
+        d
+        for (d,) in client.query(
+            "select cast(session_date as string) from silver.trading_sessions "
+            "where exchange = 'XNYS' and close_at <= current_timestamp() "
+            "and session_date > date'2024-12-31' order by session_date desc"
+        )
+    ]
+    assert not freshness.success and freshness.severity == "warning"
+    assert found == {
+        "latest_bar": "2024-12-31",
+        "latest_closed_session": closed[0],
+        "sessions_behind": len(closed),
+    }
+    query = freshness.kwargs["unexpected_rows_query"]
+    for bar, behind in ((closed[0], 0), (closed[1], 1), (closed[2], 2)):
+        batch = f"(select date'{bar}' as trade_date)"
+        rows = client.query(query.replace("{batch}", batch))
+        assert rows == ([] if behind <= 1 else [(bar, closed[0], 2)]), bar
+
+
 def test_rerun_publishes_identical_tables_without_duplicates(
     settings: Settings, client: EngineClient
 ) -> None:
@@ -261,6 +291,105 @@ def test_split_without_its_action_is_held_until_the_action_arrives(
     )[0]
     assert split_day[0] == pytest.approx(50.6)
     assert split_day[1] == pytest.approx(50.6 / (101 / 2) - 1)  # a normal day, not -50%
+
+
+def test_split_whose_prices_show_no_jump_is_held_until_the_prices_explain_it(
+    settings: Settings, client: EngineClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bars = tmp_path / "actn.csv"
+    bars.write_text(
+        "Ticker,Date,Open,High,Low,Close,Volume\n"
+        "ACTN,2024-03-04,100,101,99,100,1000\n"
+        "ACTN,2024-03-05,100,102,99,101,1000\n"
+        "ACTN,2024-03-06,101,102,100,100.5,1000\n"  # a 2-for-1 ex-date, but no jump
+        "ACTN,2024-03-07,100.5,102,100,101,1000\n"
+    )
+    actions = tmp_path / "actn_actions.csv"
+    actions.write_text("Date,Dividends,Stock Splits\n2024-03-06,0,2:1\n")
+    assert _cli(settings, "ingest", "prices", "--file", str(bars)) == cli.EXIT_OK
+    assert (
+        _cli(settings, "ingest", "corporate-actions", "--file", str(actions), "--ticker", "ACTN")
+        == cli.EXIT_OK
+    )
+    assert _cli(settings, "build") == cli.EXIT_OK  # held, not adjusted into a false move
+    assert "warning silver__held_prices" in capsys.readouterr().out
+    held = client.query(
+        "select cast(trade_date as string), cast(jump_date as string), rule_id, reason "
+        "from silver.held_prices where ticker = 'ACTN' order by trade_date"
+    )
+    assert [row[:3] for row in held] == [
+        ("2024-03-06", "2024-03-06", "split_without_jump"),
+        ("2024-03-07", "2024-03-06", "split_without_jump"),
+    ]
+    assert "split 2.0 in corporate_actions without a price jump" in held[0][3]
+    assert client.query(
+        "select count(*), max(adj_close) from gold.fct_ticker_daily where ticker = 'ACTN'"
+    )[0] == (2, 101.0)  # unadjusted: the split does not apply before its ex-date is published
+
+    # The vendor restates the bars from the ex-date: now the split explains the jump.
+    corrected = tmp_path / "actn_corrected.csv"
+    corrected.write_text(
+        "Ticker,Date,Open,High,Low,Close,Volume\n"
+        "ACTN,2024-03-06,50.5,51,50,50.25,2000\n"
+        "ACTN,2024-03-07,50.25,51,50,50.5,2000\n"
+    )
+    assert _cli(settings, "ingest", "prices", "--file", str(corrected)) == cli.EXIT_OK
+    assert _cli(settings, "build") == cli.EXIT_OK
+    time.sleep(METADATA_CACHE_TTL_S)
+    assert client.query("select count(*) from silver.held_prices where ticker = 'ACTN'")[0][0] == 0
+    split_day = client.query(
+        "select adj_close, return_1d from gold.fct_ticker_daily "
+        "where ticker = 'ACTN' and trade_date = date'2024-03-06'"
+    )[0]
+    assert split_day[0] == pytest.approx(50.25)
+    assert split_day[1] == pytest.approx(50.25 / (101 / 2) - 1)
+
+
+def test_restating_settled_history_over_budget_blocks_until_released(
+    settings: Settings, client: EngineClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ticker = client.query(
+        "select min(ticker) from silver.prices_daily where trade_date = date'2024-02-01'"
+    )[0][0]
+    history = client.query(
+        "select cast(trade_date as string), open, high, low, close, volume "
+        f"from silver.prices_daily where ticker = '{ticker}' "
+        "and trade_date >= date'2024-02-01' order by trade_date limit 21"
+    )
+    restated = tmp_path / "restated.csv"
+    restated.write_text(
+        "ticker,trade_date,open,high,low,close,volume\n"
+        + "".join(
+            f"{ticker},{day},{o * 1.01:.4f},{h * 1.01:.4f},{lo * 1.01:.4f},{c * 1.01:.4f},{v}\n"
+            for day, o, h, lo, c, v in history
+        )
+    )
+    before = {t: snapshot(client, t) for t in PUBLISHED}
+    assert _cli(settings, "ingest", "prices", "--file", str(restated)) == cli.EXIT_OK
+
+    assert _cli(settings, "build") == cli.EXIT_GATE_BLOCKED
+    out = capsys.readouterr().out
+    assert "FAILED  silver__restatements: Restatement budget" in out
+    assert '"settled_bars_restated":21' in out and f'"oldest_bar":"{history[0][0]}"' in out
+    assert {t: snapshot(client, t) for t in PUBLISHED} == before
+
+    # An operator accepts one bar: 20 left, within the budget; the delivery is published.
+    assert (
+        _cli(
+            settings,
+            *("release", "--ticker", ticker, "--date", history[-1][0]),
+            *("--rule", "restatement_budget", "--reason", "vendor corrected February"),
+        )
+        == cli.EXIT_OK
+    )
+    assert _cli(settings, "build") == cli.EXIT_OK
+    time.sleep(METADATA_CACHE_TTL_S)
+    published = client.query(
+        f"select close from silver.prices_daily where ticker = '{ticker}' "
+        f"and trade_date between date'{history[0][0]}' and date'{history[-1][0]}' "
+        "order by trade_date"
+    )
+    assert [c for (c,) in published] == pytest.approx([row[4] * 1.01 for row in history])
 
 
 def test_vendor_exports_land_unchanged_and_are_queryable_from_bronze(

@@ -134,8 +134,10 @@ def test_default_run_report_renders_with_charts_and_working_links(
     run_dom = Dom(dump_dom(page, tmp_path))
     assert {"summary", "gate-silver", "gate-gold", "quarantine", "coverage"} <= run_dom.ids
     assert {"restatements", "held", "provenance"} <= run_dom.ids
-    assert f"run {default_run.run_id} pass" in run_dom.text
-    assert "Gate: silver pass" in run_dom.text and "Gate: gold pass" in run_dom.text
+    # Published with one warning: the embedded data ends in 2024, sessions behind today.
+    assert f"run {default_run.run_id} warnings" in run_dom.text
+    assert "Gate: silver warnings" in run_dom.text and "Gate: gold pass" in run_dom.text
+    assert "Freshness in sessions" in run_dom.text and "sessions_behind" in run_dom.text
     assert "not available" not in run_dom.text, run_dom.text
     assert "expected rows present" in run_dom.text
     assert_links_resolve(page, run_dom)

@@ -19,7 +19,7 @@ import pytest
 from marketpulse.ingestion import simulator
 from marketpulse.ingestion.bronze import COMMITTED, BronzeWriter
 from marketpulse.ingestion.contracts import CONTRACTS
-from marketpulse.ingestion.simulator import FAULTS, SimulationConfig, simulate
+from marketpulse.ingestion.simulator import FAULT_DATASETS, FAULTS, SimulationConfig, simulate
 from marketpulse.ingestion.universe import SECTORS, universe
 
 NOW = datetime(2026, 1, 5, 14, 30, tzinfo=UTC)
@@ -99,7 +99,7 @@ def test_bad_configurations_are_refused_with_a_clear_message() -> None:
 def test_deliveries_come_in_order_with_faults_last(run: list) -> None:
     datasets = [d.dataset for d, _ in run]
     assert tuple(datasets[: len(CLEAN)]) == CLEAN
-    assert datasets[len(CLEAN) :] == ["prices_daily"] * len(FAULTS)
+    assert datasets[len(CLEAN) :] == [FAULT_DATASETS.get(name, "prices_daily") for name in FAULTS]
     assert all(d.source == "simulator" and d.description for d, _ in run)
     for _, records in run:
         numbers = [r["line_number"] for r in records]
@@ -465,6 +465,26 @@ def test_split_without_action_halves_one_ticker_on_the_next_session(
     assert len(halved) == 1 and 0.35 < moves[halved[0]] < 0.7
     assert all(0.7 < m < 1.4 for t, m in moves.items() if t not in halved)
     assert not [a for a in feeds["corporate_actions"] if a["ex_date"] == "2025-01-02"]
+
+
+def test_action_without_jump_announces_a_split_the_bars_do_not_show(
+    feeds: dict, faults: dict
+) -> None:
+    (action,) = faults["action_without_jump"].records
+    assert action["action_type"] == "split" and action["split_ratio"] == "2"
+    closes = {
+        b["trade_date"]: float(b["close"])
+        for b in feeds["prices_daily"]
+        if b["ticker"] == action["ticker"]
+    }
+    assert action["ex_date"] == "2024-12-31" == max(closes)
+    previous = max(d for d in closes if d < action["ex_date"])
+    assert 0.7 < closes[action["ex_date"]] / closes[previous] < 1.4  # no halving
+    assert not [
+        a
+        for a in feeds["corporate_actions"]
+        if a["ticker"] == action["ticker"] and a["ex_date"] == action["ex_date"]
+    ]
 
 
 def test_missing_column_records_lack_volume(tmp_path: Path, faults: dict) -> None:

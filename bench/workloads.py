@@ -73,6 +73,7 @@ def w1_backfill(
         result["increment"] = {
             **increment.as_dict(),
             "rebuild_from": {layer: m.rebuild_from for layer, m in built.published.items()},
+            "model_s": model_seconds(lake, built),
         }
     return result
 
@@ -132,13 +133,23 @@ def _price_path_seconds(lake: BenchLake, report: BuildReport) -> float:
         "prices_daily",
         "fct_ticker_daily",
     }
-    total = 0.0
-    for layer in ("silver", "gold"):
+    per_model = model_seconds(lake, report)
+    return sum(s for models in per_model.values() for m, s in models.items() if m in names)
+
+
+def model_seconds(lake: BenchLake, report: BuildReport) -> dict[str, dict[str, float]]:
+    """dbt's execution time per model of each layer a build ran, slowest first: where a
+    build's time goes."""
+    out = {}
+    for layer in report.gates:
         results = lake.settings.lake.runs / report.run_id / f"dbt_{layer}" / "run_results.json"
-        for r in json.loads(results.read_text())["results"]:
-            if r["unique_id"].startswith("model.") and r["unique_id"].split(".")[-1] in names:
-                total += r["execution_time"]
-    return total
+        models = [
+            (r["unique_id"].split(".")[-1], round(r["execution_time"], 3))
+            for r in json.loads(results.read_text())["results"]
+            if r["unique_id"].startswith("model.")
+        ]
+        out[layer] = dict(sorted(models, key=lambda m: -m[1]))
+    return out
 
 
 # --- W3 --------------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ from marketpulse.publish import (
 )
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+PROGRESS_EVERY = 500_000  # records between two progress lines of one delivery
 
 
 @dataclass
@@ -92,6 +93,22 @@ def _dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
+def counted(
+    records: Iterable[Mapping[str, Any]],
+    label: str,
+    say: Callable[[str], None],
+    every: int = PROGRESS_EVERY,
+) -> Iterator[Mapping[str, Any]]:
+    """The records, unchanged, with a progress line every `every` of them: a large delivery
+    (a decade of bars, a million articles to score) shows that it moves and how fast."""
+    started = time.monotonic()
+    for number, record in enumerate(records, start=1):
+        if number % every == 0:
+            rate = number / max(time.monotonic() - started, 1e-9)
+            say(f"{label}: {number:,} records so far ({rate:,.0f}/s)")
+        yield record
+
+
 class Pipeline:
     def __init__(self, settings: Settings, progress: Callable[[str], None] = print) -> None:
         self.settings = settings
@@ -122,7 +139,11 @@ class Pipeline:
         register: bool = True,
     ) -> WriteResult:
         result = self.writer.write_records(
-            CONTRACTS[dataset], source, records, rejections=rejections, original=original
+            CONTRACTS[dataset],
+            source,
+            counted(records, f"bronze: {dataset}", self.progress),
+            rejections=rejections,
+            original=original,
         )
         m = result.manifest
         state = "landed" if result.is_new else "already landed (no-op)"

@@ -36,6 +36,8 @@ def test_quick_bench_measures_every_stage_and_checks_its_peers(tmp_path: Path) -
     assert set(w1["increment"]["stages_s"]) == set(STAGE_ORDER)
     # ... and rebuilt only the month it falls in.
     assert w1["increment"]["rebuild_from"] == {"silver": "2024-12-01", "gold": "2024-12-01"}
+    models = w1["increment"]["model_s"]
+    assert set(models) == {"silver", "gold"} and models["gold"]["fct_ticker_daily"] > 0
     assert set(w1["w3"]) == {"silver", "gold"}
     assert all(g["expectations"] > 0 and g["gx_default_usage_s"] > 0 for g in w1["w3"].values())
     assert w1["w4"]["models"]

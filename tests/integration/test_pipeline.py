@@ -249,6 +249,14 @@ def test_every_delivered_bar_is_published_quarantined_or_superseded(client: Engi
     assert sorted((r[3], r[4], r[5]) for r in rows) == [(0, 0, 0), (0, 1, 0), (1, 0, 0)]
 
 
+def _split_day(client: EngineClient, ticker: str) -> tuple[float, float]:
+    """Adjusted close and return on 2024-03-06, the split day of the tests below."""
+    return client.query(
+        "select adj_close, return_1d from gold.fct_ticker_daily "
+        f"where ticker = '{ticker}' and trade_date = date'2024-03-06'"
+    )[0]
+
+
 def test_split_without_its_action_is_held_until_the_action_arrives(
     settings: Settings, client: EngineClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -285,10 +293,7 @@ def test_split_without_its_action_is_held_until_the_action_arrives(
     # the new version (Spark would otherwise serve it its cached relation forever).
     time.sleep(METADATA_CACHE_TTL_S)
     assert client.query("select count(*) from silver.held_prices")[0][0] == 0
-    split_day = client.query(
-        "select adj_close, return_1d from gold.fct_ticker_daily "
-        "where ticker = 'SPLT' and trade_date = date'2024-03-06'"
-    )[0]
+    split_day = _split_day(client, "SPLT")
     assert split_day[0] == pytest.approx(50.6)
     assert split_day[1] == pytest.approx(50.6 / (101 / 2) - 1)  # a normal day, not -50%
 
@@ -337,10 +342,7 @@ def test_split_whose_prices_show_no_jump_is_held_until_the_prices_explain_it(
     assert _cli(settings, "build") == cli.EXIT_OK
     time.sleep(METADATA_CACHE_TTL_S)
     assert client.query("select count(*) from silver.held_prices where ticker = 'ACTN'")[0][0] == 0
-    split_day = client.query(
-        "select adj_close, return_1d from gold.fct_ticker_daily "
-        "where ticker = 'ACTN' and trade_date = date'2024-03-06'"
-    )[0]
+    split_day = _split_day(client, "ACTN")
     assert split_day[0] == pytest.approx(50.25)
     assert split_day[1] == pytest.approx(50.25 / (101 / 2) - 1)
 

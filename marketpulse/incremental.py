@@ -2,8 +2,9 @@
 
 Silver's price tables change only in the months new deliveries touch (a bar's session; a
 release's session; for a ticker's new bar, also the sessions since its last published bar,
-which move an inferred listing span). A split, an instrument change or a new calendar can
-change any month: those rebuild everything, as does a missing or rolled-back predecessor.
+which move an inferred listing span). A split (new, reached, or released without its jump),
+an instrument change or a new calendar can change any month: those rebuild everything, as
+does a missing or rolled-back predecessor.
 Gold rebuilds from the earliest month any silver promotion since its own changed.
 """
 
@@ -80,6 +81,13 @@ def silver_window(
             reason = "a split's ex-date is reached: it adjusts every earlier month"
             return RebuildWindow(None, reason, inputs)
         starts += [d for d in (earliest_bar, span_start) if d is not None]
+    if "operator_releases" in new and client.query(
+        "select 1 from bronze.operator_releases "
+        f"where batch_id in ({_in(new['operator_releases'])}) "
+        "and lower(trim(rule_id)) = 'split_without_jump' limit 1"
+    ):
+        reason = "a released split without a jump adjusts every earlier month"
+        return RebuildWindow(None, reason, inputs)
     if "operator_releases" in new:
         starts += _dates(
             client,

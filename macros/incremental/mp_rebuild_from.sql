@@ -52,10 +52,14 @@
                     published ~ " is not published yet: build without rebuild_from first") }}
             {%- endif -%}
             {#- A changed model cannot be stitched onto its published months. -#}
-            {%- set published_columns = adapter.get_columns_in_relation(published)
-                | map(attribute='column') | list -%}
-            {%- set audit_columns = adapter.get_columns_in_relation(audit)
-                | map(attribute='column') | list -%}
+            {%- set published_columns = [] -%}
+            {%- for c in adapter.get_columns_in_relation(published) -%}
+                {%- do published_columns.append(c.column ~ ' ' ~ c.dtype) -%}
+            {%- endfor -%}
+            {%- set audit_columns = [] -%}
+            {%- for c in adapter.get_columns_in_relation(audit) -%}
+                {%- do audit_columns.append(c.column ~ ' ' ~ c.dtype) -%}
+            {%- endfor -%}
             {%- if published_columns != audit_columns -%}
                 {{ exceptions.raise_compiler_error(
                     model_name ~ " changed its columns since the published version ("

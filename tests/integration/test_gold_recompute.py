@@ -284,8 +284,8 @@ def test_market_and_sector_marts_match_an_independent_recomputation(
 
 
 def _rolling_corr(x: np.ndarray, y: np.ndarray, rows: int) -> np.ndarray:
-    """Pearson correlation over the last `rows` rows, pairs with a missing side skipped;
-    Spark's `corr`: NULL without pairs, NaN for one pair or a constant side."""
+    """Pearson correlation over the last `rows` rows, pairs with a missing side skipped, as
+    Spark's `corr`: NULL without two pairs or with a constant side (NaN here)."""
     out = np.full(len(x), np.nan)
     for i in range(len(x)):
         a, b = x[max(0, i - rows + 1) : i + 1], y[max(0, i - rows + 1) : i + 1]

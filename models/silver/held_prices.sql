@@ -7,7 +7,7 @@
       missing (held); if it shows the same jump, the move is real (reported by the gold
       gate, not held).
     - split_without_jump: a split whose ex-date shows no jump (the close ratio is nearer 1
-      than the split's 1/ratio); adjusting by it would publish a crash that never happened.
+      than the split's 1/ratio); adjusting by it would publish a move that never happened.
 -#}
 {%- set split_like = [2, 3, 4, 5, 10, 1.5] -%}
 {%- set tolerance = 0.03 -%}
@@ -91,7 +91,9 @@ splits_without_jump as (
         on
             splits.ticker = moves.ticker
             and splits.ex_date = moves.trade_date
-    where abs(ln(moves.close_ratio)) < abs(ln(moves.close_ratio * splits.split_ratio))
+    where
+        abs(ln(moves.close_ratio))
+        < abs(ln(moves.close_ratio * splits.split_ratio))
 ),
 
 unresolved as (

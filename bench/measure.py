@@ -23,6 +23,7 @@ from marketpulse.publish import lake_lock
 
 STAGE_ORDER = (
     "ingest",
+    "bronze gate",  # each landed batch validated by its bronze suite, then registered
     "register",
     "silver build",
     "silver gate",

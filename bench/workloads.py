@@ -52,6 +52,7 @@ def w1_backfill(
                     lake.pipeline.ingest(
                         d.dataset, d.source, d.records, rejections=d.rejections, register=False
                     )
+        with timed(measure, "bronze gate"):
             lake.pipeline.register_pending()
         measure.bars = registered_bars(lake)
         say(f"W1: build, gate, publish {measure.bars:,} bars")
@@ -66,8 +67,10 @@ def w1_backfill(
         increment = RunMeasure(label=f"W2 +1 session on {tickers} x {years}y", bars=0)
         with timed(increment, "ingest"):
             landed = lake.pipeline.ingest(
-                last_session.dataset, last_session.source, last_session.records
+                last_session.dataset, last_session.source, last_session.records, register=False
             )
+        with timed(increment, "bronze gate"):
+            lake.pipeline.register_pending()
         increment.bars = landed.manifest.record_count
         built = lake.measure_build(increment)
         result["increment"] = {
@@ -102,7 +105,10 @@ def compare_peers(
     project = pd.DataFrame(rows, columns=[*peers.KEY, *peers.COMPARED])
     price_path = _price_path_seconds(lake, report)
     out: dict[str, Any] = {
-        "project_pipeline_s": round(measure.total_s - measure.stages["ingest"], 3),
+        # The peers start from the landed files, as the project's builds do.
+        "project_pipeline_s": round(
+            measure.total_s - measure.stages["ingest"] - measure.stages["bronze gate"], 3
+        ),
         "project_price_path_models_s": round(price_path, 3),
     }
     cores = os.cpu_count() or 1

@@ -74,6 +74,28 @@ class BatchManifest:
     def partition_path(self) -> str:
         return f"source={self.source}/ingest_date={self.ingest_date}/batch_id={self.batch_id}"
 
+    def landed_at(self, at: datetime) -> BatchManifest:
+        """A staged draft given its identity: landed at `at`, named by time and content."""
+        at = at.astimezone(UTC)
+        return replace(
+            self,
+            batch_id=f"{at:%Y%m%dT%H%M%S%f}Z-{self.sha256[:12]}",
+            ingest_date=at.date().isoformat(),
+            ingested_at=at.isoformat(),
+        )
+
+    def resuming(self, claimed: BatchManifest) -> BatchManifest:
+        """A staged draft taking the identity of the batch an earlier attempt claimed."""
+        return replace(
+            self,
+            batch_id=claimed.batch_id,
+            ingest_date=claimed.ingest_date,
+            ingested_at=claimed.ingested_at,
+        )
+
+    def quarantined(self, reason: str) -> BatchManifest:
+        return replace(self, status=QUARANTINED, reason=reason)
+
 
 @dataclass(frozen=True)
 class WriteResult:
@@ -238,13 +260,7 @@ class BronzeWriter:
     def _commit(self, draft: BatchManifest, staging: Path, now: datetime | None) -> WriteResult:
         claim = self.raw_root / draft.dataset / "_by_sha256" / f"{draft.sha256}.json"
         if not claim.exists():
-            at = (now or datetime.now(UTC)).astimezone(UTC)
-            fresh = replace(
-                draft,
-                batch_id=f"{at:%Y%m%dT%H%M%S%f}Z-{draft.sha256[:12]}",
-                ingest_date=at.date().isoformat(),
-                ingested_at=at.isoformat(),
-            )
+            fresh = draft.landed_at(now or datetime.now(UTC))
             claim.parent.mkdir(parents=True, exist_ok=True)
             # Exclusive: of two writers of the same bytes, one identity wins.
             _create_exclusive(claim, json.dumps({"manifest": asdict(fresh)}).encode())
@@ -253,14 +269,10 @@ class BronzeWriter:
         # it, so the next one resumes under the same identity.
         with claim.open("rb") as held:
             fcntl.flock(held, fcntl.LOCK_EX)
-            if (self._batch_dir(claimed) / MANIFEST).exists():
-                return WriteResult(claimed, is_new=False)
-            manifest = replace(
-                draft,
-                batch_id=claimed.batch_id,
-                ingest_date=claimed.ingest_date,
-                ingested_at=claimed.ingested_at,
-            )
+            committed = self._batch_dir(claimed) / MANIFEST
+            if committed.exists():  # its current state: a gate may have quarantined it since
+                return WriteResult(BatchManifest(**json.loads(committed.read_text())), False)
+            manifest = draft.resuming(claimed)
             batch_dir = self._batch_dir(manifest)
             rejected_dir = self.raw_root / REJECTED_RECORDS.dataset / manifest.partition_path
             for leftover in (batch_dir, rejected_dir):  # an attempt died before its manifest
@@ -275,6 +287,13 @@ class BronzeWriter:
             # The manifest is the commit marker: written last.
             _atomic_write(batch_dir / MANIFEST, json.dumps(asdict(manifest), indent=2).encode())
             return WriteResult(manifest, is_new=True)
+
+    def quarantine(self, manifest: BatchManifest, reason: str) -> BatchManifest:
+        """Mark a committed batch quarantined: kept on disk, never registered."""
+        marked = manifest.quarantined(reason)
+        manifest_path = self._batch_dir(marked) / MANIFEST
+        _atomic_write(manifest_path, json.dumps(asdict(marked), indent=2).encode())
+        return marked
 
     def _batch_dir(self, manifest: BatchManifest) -> Path:
         return self.raw_root / manifest.dataset / manifest.partition_path

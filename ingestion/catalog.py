@@ -2,6 +2,8 @@
 
 A batch becomes visible only by adding its partition and its manifest row, so a run never
 rescans history, and a batch written but not registered (crash) is picked up next time.
+Before that, `bronze_audit.<dataset>` (the same files, only the batch under review) lets its
+suite validate it alone.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from marketpulse.engine import EngineClient, quote
 from marketpulse.ingestion.bronze import COMMITTED, BatchManifest
 from marketpulse.ingestion.contracts import CONTRACTS, REJECTED_RECORDS, Contract
 
+REVIEW_SCHEMA = "bronze_audit"
 
-def table_ddl(contract: Contract, raw_root: str) -> str:
+
+def table_ddl(contract: Contract, raw_root: str, schema: str = "bronze") -> str:
     columns = ", ".join(f"`{c.name}` {c.spark_type}" for c in contract.columns)
     # Spark reads every non-hidden file of a partition (a glob filter is not applied to
     # catalog partitions), so a batch directory holds only part files besides `_` files.
@@ -23,7 +27,7 @@ def table_ddl(contract: Contract, raw_root: str) -> str:
     else:
         using = "using json options (mode 'PERMISSIVE')"
     return (
-        f"create table if not exists bronze.{contract.dataset} ({columns}, "
+        f"create table if not exists {schema}.{contract.dataset} ({columns}, "
         f"source string, ingest_date string, batch_id string) {using} "
         f"partitioned by (source, ingest_date, batch_id) "
         f"location {quote(raw_root.rstrip('/') + '/' + contract.dataset)}"
@@ -40,6 +44,23 @@ def ensure_tables(client: EngineClient, raw_root: str) -> None:
     )
     for contract in (*CONTRACTS.values(), REJECTED_RECORDS):
         client.execute(table_ddl(contract, raw_root))
+
+
+def stage_for_review(client: EngineClient, manifest: BatchManifest, raw_root: str) -> None:
+    """Make `bronze_audit.<dataset>` hold exactly this batch. Recreated each time, so nothing
+    a crashed review left behind is validated again; dropping it keeps the files (external)."""
+    table = f"{REVIEW_SCHEMA}.{manifest.dataset}"
+    client.execute(f"create database if not exists {REVIEW_SCHEMA}")
+    client.execute(f"drop table if exists {table}")
+    client.execute(table_ddl(CONTRACTS[manifest.dataset], raw_root, REVIEW_SCHEMA))
+    client.execute(f"alter table {table} add partition {_partition(manifest)}")
+
+
+def _partition(m: BatchManifest) -> str:
+    return (
+        f"(source={quote(m.source)}, ingest_date={quote(m.ingest_date)}, "
+        f"batch_id={quote(m.batch_id)})"
+    )
 
 
 def registered_batch_ids(client: EngineClient) -> set[str]:
@@ -61,9 +82,7 @@ def register(
         datasets = [m.dataset] + ([REJECTED_RECORDS.dataset] if m.rejected_count else [])
         for dataset in datasets:
             client.execute(
-                f"alter table bronze.{dataset} add if not exists partition ("
-                f"source={quote(m.source)}, ingest_date={quote(m.ingest_date)}, "
-                f"batch_id={quote(m.batch_id)})"
+                f"alter table bronze.{dataset} add if not exists partition {_partition(m)}"
             )
         client.execute(
             "insert into bronze.batches select "

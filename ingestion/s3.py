@@ -25,7 +25,7 @@ import random
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -196,6 +196,12 @@ class S3BronzeWriter:
             (BatchManifest(**m) for m in manifests if m is not None), key=lambda m: m.batch_id
         )
 
+    def quarantine(self, manifest: BatchManifest, reason: str) -> BatchManifest:
+        """Mark a committed batch quarantined: kept in the bucket, never registered."""
+        marked = manifest.quarantined(reason)
+        self._put_json(self._manifest_key(marked), asdict(marked), indent=2)
+        return marked
+
     def batch_uri(self, manifest: BatchManifest) -> str:
         return f"s3://{self.settings.bucket}/{self._batch_prefix(manifest)}"
 
@@ -222,13 +228,7 @@ class S3BronzeWriter:
         claim_key = self._key(draft.dataset, "_by_sha256", f"{draft.sha256}.json")
         claim = self._read_json(claim_key)
         if claim is None:
-            at = (now or datetime.now(UTC)).astimezone(UTC)
-            manifest = replace(
-                draft,
-                batch_id=f"{at:%Y%m%dT%H%M%S%f}Z-{draft.sha256[:12]}",
-                ingest_date=at.date().isoformat(),
-                ingested_at=at.isoformat(),
-            )
+            manifest = draft.landed_at(now or datetime.now(UTC))
             if not self._put_json(claim_key, {"manifest": asdict(manifest)}, exclusive=True):
                 # Lost a race to a writer of the same content that is uploading right now:
                 # resuming would delete its files under its feet.
@@ -240,12 +240,7 @@ class S3BronzeWriter:
             if committed is not None:
                 return WriteResult(BatchManifest(**committed), is_new=False)
             # A previous attempt died before its manifest: same batch, this attempt's files.
-            manifest = replace(
-                draft,
-                batch_id=claimed.batch_id,
-                ingest_date=claimed.ingest_date,
-                ingested_at=claimed.ingested_at,
-            )
+            manifest = draft.resuming(claimed)
             self.progress(f"s3: resuming {draft.dataset} batch {manifest.batch_id}")
             self._delete_prefix(self._batch_prefix(manifest))
             self._delete_prefix(self._rejected_prefix(manifest))

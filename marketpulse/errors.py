@@ -62,12 +62,13 @@ def engine_error_message(text: str, limit: int = 400) -> str:
 
 
 class BatchQuarantined(MarketPulseError):
-    """A delivery was kept on disk but not registered: too much of it could not be read."""
+    """A delivery was kept on disk but not registered: too much of it could not be read, or
+    it failed its bronze suite."""
 
     def __init__(self, dataset: str, batch_id: str, path: str, reason: str) -> None:
         super().__init__(
-            f"{dataset} batch {batch_id} quarantined: {reason}. It is kept at {path} (see its "
-            "rejected lines under raw/rejected_records/) and was not registered; fix the file "
-            "and deliver it again"
+            f"{dataset} batch {batch_id} quarantined: {reason}. It is kept at {path} (its "
+            "manifest says why; unreadable lines are under raw/rejected_records/) and was not "
+            "registered; fix the delivery and deliver it again"
         )
         self.dataset, self.batch_id, self.path, self.reason = dataset, batch_id, path, reason

@@ -137,8 +137,25 @@ class Gate:
         self.settings = settings
         self.progress = progress
 
-    def run(self, layer: str, run_id: str) -> GateResult:
+    def run(
+        self,
+        layer: str,
+        run_id: str,
+        tables: set[str] | None = None,
+        parameters: dict[str, Any] | None = None,
+    ) -> GateResult:
+        """Validate the layer's audit tables (or only `tables`); `parameters` fill the suites'
+        `$PARAMETER` values (e.g. a batch's record count from its manifest)."""
         suites = load_suites(self.settings.project_dir / "expectations", layer)
+        if tables is not None:
+            unguarded = tables - {s.table for s in suites}
+            if unguarded:
+                raise SuiteError(
+                    f"no {layer} suite for {', '.join(sorted(unguarded))}: add "
+                    f"expectations/{layer}__<table>.json; an unguarded table is never published"
+                )
+            suites = [s for s in suites if s.table in tables]
+        parameters = parameters or {}
         context = self._context()
         outcomes: list[ExpectationOutcome] = []
         validations = {}
@@ -155,7 +172,9 @@ class Gate:
         by_name = {s.name: s for s in suites}
         total = sum(len(by_name[n].definition["expectations"]) for n in validations)
         self.progress(f"gate {layer}: {total} expectations on {len(validations)} tables")
-        decided = self._checkpoint(context, f"{layer}__gate", validations, run_id, DECISION_FORMAT)
+        decided = self._checkpoint(
+            context, f"{layer}__gate", validations, run_id, DECISION_FORMAT, parameters
+        )
         failed: dict[str, list[dict[str, Any]]] = {}
         for name in validations:
             suite = by_name[name]
@@ -178,7 +197,9 @@ class Gate:
                     )
                 )
         if failed:
-            outcomes = self._with_detail(context, layer, run_id, by_name, failed, outcomes)
+            outcomes = self._with_detail(
+                context, layer, run_id, by_name, failed, outcomes, parameters
+            )
             outcomes = self._with_examples(by_name, outcomes)
         return GateResult(layer=layer, run_id=run_id, outcomes=outcomes)
 
@@ -240,6 +261,7 @@ class Gate:
         suites: dict[str, SuiteFile],
         failed: dict[str, list[dict[str, Any]]],
         outcomes: list[ExpectationOutcome],
+        parameters: dict[str, Any],
     ) -> list[ExpectationOutcome]:
         """Validate only what failed again, with counts and examples. The decision stays the
         first run's; the detail run only adds what analysts need to see why."""
@@ -257,7 +279,7 @@ class Gate:
                 for name, specs in failed.items()
             }
             runs = self._checkpoint(
-                context, f"{layer}__gate_detail", validations, run_id, DETAIL_FORMAT
+                context, f"{layer}__gate_detail", validations, run_id, DETAIL_FORMAT, parameters
             )
         except Exception as exc:  # detail is a courtesy: the failures stand without it
             self.progress(f"gate {layer}: no detail for the failures ({_exc(exc)})")
@@ -312,6 +334,7 @@ class Gate:
         validations: dict[str, Any],
         run_id: str,
         result_format: str,
+        parameters: dict[str, Any],
     ) -> dict[str, list[Any] | Exception]:
         """One checkpoint (one Data Docs update) for many tables. If it raises, each table is
         validated on its own, so one broken table cannot hide the others' results."""
@@ -327,7 +350,10 @@ class Gate:
                     result_format={"result_format": result_format},
                 )
             )
-            result = checkpoint.run(run_id=gx.RunIdentifier(run_name=gx_run_name(run_id)))
+            result = checkpoint.run(
+                expectation_parameters=parameters,
+                run_id=gx.RunIdentifier(run_name=gx_run_name(run_id)),
+            )
             return {
                 identifier.expectation_suite_identifier.name.removesuffix("__detail"): list(
                     validation.results

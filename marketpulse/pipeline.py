@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from marketpulse import history
+from marketpulse.admission import Admission, admit
 from marketpulse.config import AUDIT_SUFFIX, LAYERS, Settings
 from marketpulse.engine import Engine, EngineClient, port_is_open
 from marketpulse.errors import (
@@ -31,7 +32,14 @@ from marketpulse.errors import (
 from marketpulse.gates import ExpectationOutcome, Gate, GateResult, load_suites
 from marketpulse.incremental import RebuildWindow, gold_window, silver_window
 from marketpulse.ingestion import calendar, catalog
-from marketpulse.ingestion.bronze import QUARANTINED, BronzeWriter, Rejection, WriteResult
+from marketpulse.ingestion.bronze import (
+    COMMITTED,
+    QUARANTINED,
+    BatchManifest,
+    BronzeWriter,
+    Rejection,
+    WriteResult,
+)
 from marketpulse.ingestion.contracts import CONTRACTS
 from marketpulse.ingestion.s3 import S3BronzeWriter, S3Settings
 from marketpulse.ingestion.simulator import SimulationConfig, simulate
@@ -153,15 +161,20 @@ class Pipeline:
             + f", {m.byte_size} bytes, sha256 {m.sha256[:12]}"
         )
         if m.status == QUARANTINED:
-            raise BatchQuarantined(
-                dataset,
-                m.batch_id,
-                f"{self.settings.raw_root}/{dataset}/{m.partition_path}",
-                m.reason or "",
-            )
+            raise self._quarantined(m)
         if register:
-            self._register_or_defer()
+            for gated_out in self._register_or_defer().quarantined:
+                if gated_out.batch_id == m.batch_id:
+                    raise self._quarantined(gated_out)
         return result
+
+    def _quarantined(self, m: BatchManifest) -> BatchQuarantined:
+        return BatchQuarantined(
+            m.dataset,
+            m.batch_id,
+            f"{self.settings.raw_root}/{m.dataset}/{m.partition_path}",
+            m.reason or "",
+        )
 
     def ingest_simulated(self, config: SimulationConfig | None = None) -> list[WriteResult]:
         """Land the simulator's deliveries (the default data); registered once at the end."""
@@ -182,7 +195,12 @@ class Pipeline:
                 )
             except BatchQuarantined as exc:
                 quarantined.append(exc)  # keep landing the rest; report at the end
-        self._register_or_defer()
+        landed = {r.manifest.batch_id for r in results}
+        quarantined += [
+            self._quarantined(m)
+            for m in self._register_or_defer().quarantined
+            if m.batch_id in landed
+        ]
         if quarantined:
             raise quarantined[0]
         return results
@@ -201,24 +219,42 @@ class Pipeline:
         }
         return self.ingest("operator_releases", "operator", [record])
 
-    def register_pending(self) -> None:
-        """Register every committed batch not yet in the catalog (also after a crash)."""
+    def register_pending(self, run_id: str | None = None) -> Admission:
+        """Gate and register every committed batch not yet in the catalog (also after a
+        crash); a batch failing its bronze suite is quarantined instead. The verdicts are
+        recorded under `run_id` (a build's), or a run of their own."""
         with lake_lock(self.lake):  # two registrations at once would duplicate batch rows
             client = self.client()
             catalog.ensure_tables(client, self.settings.raw_root)
             known = catalog.registered_batch_ids(client)
-            for dataset in CONTRACTS:
-                batches = self.writer.committed_batches(dataset)
-                catalog.register(client, batches, known, self.progress)
+            pending = {
+                dataset: [
+                    m
+                    for m in self.writer.committed_batches(dataset)
+                    if m.status == COMMITTED and m.batch_id not in known
+                ]
+                for dataset in CONTRACTS
+            }
+            return admit(
+                client,
+                Gate(self.settings, self.progress),
+                self.writer,
+                {dataset: batches for dataset, batches in pending.items() if batches},
+                self.settings.raw_root,
+                run_id or new_run_id(),
+                known,
+                self.progress,
+            )
 
-    def _register_or_defer(self) -> None:
+    def _register_or_defer(self) -> Admission:
         try:
-            self.register_pending()
+            return self.register_pending()
         except LockHeld as exc:
             self.progress(
                 f"bronze: landed; not registered yet because another run holds the lake lock "
                 f"({exc.holder}); the next `marketpulse build` registers it"
             )
+            return Admission()
 
     def ensure_calendar(self) -> None:
         """Deliver the sessions of every year from the price data's first to today's (no-op
@@ -252,7 +288,7 @@ class Pipeline:
             publisher = Publisher(client, self.lake, self.progress)
             with report.stage("register"):
                 publisher.recover()
-                self.register_pending()
+                self.register_pending(report.run_id)
                 self.ensure_calendar()
             for layer in layers:
                 window = self._rebuild_window(layer, full_refresh)

@@ -111,6 +111,14 @@ def test_rerun_publishes_identical_tables_without_duplicates(
         "news_sentiment": 1,
         "trading_sessions": 1,
     }
+    # Each was admitted by its bronze suite: a passing verdict is on record for every one.
+    unvetted = client.query(
+        "select b.batch_id from bronze.batches as b left anti join ("
+        "select partition_range from quality.gate_results where layer = 'bronze' "
+        "group by partition_range having bool_and(success) and count(*) > 1"
+        ") as passed on passed.partition_range = concat('batch_id=', b.batch_id)"
+    )
+    assert unvetted == []
 
 
 def test_hand_run_gold_reads_published_silver(settings: Settings) -> None:

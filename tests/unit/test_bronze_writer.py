@@ -185,6 +185,19 @@ def test_too_many_unreadable_lines_quarantine_the_batch(tmp_path: Path) -> None:
     assert (tmp_path / "prices_daily" / m.partition_path / MANIFEST).exists()  # kept, not lost
 
 
+def test_a_batch_the_gate_quarantines_stays_quarantined_when_delivered_again(
+    tmp_path: Path,
+) -> None:
+    writer = BronzeWriter(tmp_path)
+    landed = _write(writer).manifest
+    marked = writer.quarantine(landed, "bronze gate failed: volume missing")
+    again = _write(writer, now=datetime(2026, 2, 1, tzinfo=UTC))
+    assert not again.is_new and again.manifest == marked
+    assert (marked.status, marked.reason) == (QUARANTINED, "bronze gate failed: volume missing")
+    assert writer.committed_batches("prices_daily") == [marked]
+    assert (tmp_path / "prices_daily" / marked.partition_path / marked.file).exists()  # kept
+
+
 def test_different_bad_lines_make_a_different_delivery(tmp_path: Path) -> None:
     writer = BronzeWriter(tmp_path, max_reject_rate=1.0)
     a = writer.write_records(PRICES_DAILY, "v", [BAR], rejections=[Rejection(2, "r", "x", "a")])

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from marketpulse.admission import record_count_parameter
 from marketpulse.config import LAYERS, PROJECT_DIR
 from marketpulse.errors import SuiteError
 from marketpulse.gates import load_suites
+from marketpulse.ingestion.contracts import CONTRACTS
 
 SEVERITIES = {"critical", "warning", "info"}
 
@@ -60,3 +62,27 @@ def test_a_suite_named_unlike_its_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "silver__x.json").write_text(json.dumps({"name": "other", "expectations": []}))
     with pytest.raises(SuiteError, match="suite name"):
         load_suites(tmp_path, "silver")
+
+
+def test_every_bronze_dataset_has_a_suite_and_every_suite_a_dataset() -> None:
+    suites = {s.table for s in load_suites(PROJECT_DIR / "expectations", "bronze")}
+    assert suites == set(CONTRACTS)
+
+
+@pytest.mark.parametrize("dataset", sorted(CONTRACTS))
+def test_a_bronze_suite_checks_its_batch_against_the_contract_and_manifest(dataset: str) -> None:
+    (suite,) = [
+        s for s in load_suites(PROJECT_DIR / "expectations", "bronze") if s.table == dataset
+    ]
+    contract = CONTRACTS[dataset]
+    kwargs: dict[str, list[dict[str, object]]] = {}
+    for e in suite.definition["expectations"]:
+        assert e["severity"] == "critical", "a bronze check either admits a batch or not"
+        kwargs.setdefault(e["type"], []).append(e["kwargs"])
+    assert kwargs["expect_table_row_count_to_equal"] == [
+        {"value": {"$PARAMETER": record_count_parameter(dataset)}}
+    ]
+    (columns,) = kwargs["expect_table_columns_to_match_set"]
+    assert columns["column_set"] == [*contract.names, "source", "ingest_date", "batch_id"]
+    not_null = {k["column"] for k in kwargs["expect_column_values_to_not_be_null"]}
+    assert not_null == set(contract.required)

@@ -269,9 +269,13 @@ class BronzeWriter:
         # it, so the next one resumes under the same identity.
         with claim.open("rb") as held:
             fcntl.flock(held, fcntl.LOCK_EX)
-            committed = self._batch_dir(claimed) / MANIFEST
-            if committed.exists():  # its current state: a gate may have quarantined it since
-                return WriteResult(BatchManifest(**json.loads(committed.read_text())), False)
+            marker = self._batch_dir(claimed) / MANIFEST
+            landed = BatchManifest(**json.loads(marker.read_text())) if marker.exists() else None
+            if landed is not None and landed.status == COMMITTED:
+                return WriteResult(landed, is_new=False)
+            # Never committed (an attempt died before its manifest), or quarantined: these
+            # bytes land again under the same identity and are reviewed again (a damaged
+            # copy is repaired; a bad delivery is refused again).
             manifest = draft.resuming(claimed)
             batch_dir = self._batch_dir(manifest)
             rejected_dir = self.raw_root / REJECTED_RECORDS.dataset / manifest.partition_path

@@ -8,7 +8,7 @@ suite validate it alone.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from marketpulse.engine import EngineClient, quote
 from marketpulse.ingestion.bronze import COMMITTED, BatchManifest
@@ -23,7 +23,8 @@ def table_ddl(contract: Contract, raw_root: str, schema: str = "bronze") -> str:
     # catalog partitions), so a batch directory holds only part files besides `_` files.
     if contract.file_format == "csv":
         # Every column is text: nothing is parsed (or silently nulled) before silver.
-        using = "using csv options (header 'true', mode 'PERMISSIVE')"
+        # multiLine: a quoted value may hold a line break (a vendor's field, a release reason).
+        using = "using csv options (header 'true', multiLine 'true', mode 'PERMISSIVE')"
     else:
         using = "using json options (mode 'PERMISSIVE')"
     return (
@@ -56,6 +57,15 @@ def stage_for_review(client: EngineClient, manifest: BatchManifest, raw_root: st
     client.execute(f"alter table {table} add partition {_partition(manifest)}")
 
 
+def unregister(client: EngineClient, manifest: BatchManifest) -> None:
+    """Drop a batch's partitions if a registration cut short by a crash added them (its row in
+    `bronze.batches`, the visibility marker, is added last, so it has none)."""
+    for dataset in (manifest.dataset, REJECTED_RECORDS.dataset):
+        client.execute(
+            f"alter table bronze.{dataset} drop if exists partition {_partition(manifest)}"
+        )
+
+
 def _partition(m: BatchManifest) -> str:
     return (
         f"(source={quote(m.source)}, ingest_date={quote(m.ingest_date)}, "
@@ -68,45 +78,35 @@ def registered_batch_ids(client: EngineClient) -> set[str]:
 
 
 def register(
-    client: EngineClient,
-    manifests: Iterable[BatchManifest],
-    known: set[str],
-    progress: Callable[[str], None] = print,
-) -> list[BatchManifest]:
-    """Add each batch not in `known` (registered batch ids): its partition, then its manifest
-    row (the visibility marker). `known` is updated with what was added."""
-    added = []
-    for m in manifests:
-        if m.batch_id in known or m.status != COMMITTED:
-            continue  # a quarantined batch is kept on disk but never becomes visible
-        datasets = [m.dataset] + ([REJECTED_RECORDS.dataset] if m.rejected_count else [])
-        for dataset in datasets:
-            client.execute(
-                f"alter table bronze.{dataset} add if not exists partition {_partition(m)}"
-            )
-        client.execute(
-            "insert into bronze.batches select "
-            + ", ".join(
-                [
-                    quote(m.batch_id),
-                    quote(m.dataset),
-                    quote(m.source),
-                    quote(m.ingest_date),
-                    f"timestamp {quote(m.ingested_at)}",
-                    str(m.record_count),
-                    str(m.byte_size),
-                    quote(m.sha256),
-                    str(m.schema_version),
-                    quote(m.file),
-                    str(m.rejected_count),
-                ]
-            )
+    client: EngineClient, m: BatchManifest, progress: Callable[[str], None] = print
+) -> None:
+    """Make an admitted batch visible: its partitions, then its manifest row (the visibility
+    marker, added last)."""
+    if m.status != COMMITTED:
+        raise ValueError(f"batch {m.batch_id} is {m.status}; only a committed batch registers")
+    datasets = [m.dataset] + ([REJECTED_RECORDS.dataset] if m.rejected_count else [])
+    for dataset in datasets:
+        client.execute(f"alter table bronze.{dataset} add if not exists partition {_partition(m)}")
+    client.execute(
+        "insert into bronze.batches select "
+        + ", ".join(
+            [
+                quote(m.batch_id),
+                quote(m.dataset),
+                quote(m.source),
+                quote(m.ingest_date),
+                f"timestamp {quote(m.ingested_at)}",
+                str(m.record_count),
+                str(m.byte_size),
+                quote(m.sha256),
+                str(m.schema_version),
+                quote(m.file),
+                str(m.rejected_count),
+            ]
         )
-        progress(
-            f"bronze: registered {m.dataset} batch {m.batch_id} "
-            f"({m.record_count} records from {m.source}"
-            + (f", {m.rejected_count} unreadable lines quarantined)" if m.rejected_count else ")")
-        )
-        added.append(m)
-        known.add(m.batch_id)
-    return added
+    )
+    progress(
+        f"bronze: registered {m.dataset} batch {m.batch_id} "
+        f"({m.record_count} records from {m.source}"
+        + (f", {m.rejected_count} unreadable lines quarantined)" if m.rejected_count else ")")
+    )

@@ -36,6 +36,7 @@ from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from marketpulse.ingestion.bronze import (
+    COMMITTED,
     DEFAULT_MAX_REJECT_RATE,
     MANIFEST,
     BatchManifest,
@@ -236,12 +237,13 @@ class S3BronzeWriter:
                 raise BatchInProgress(draft.dataset, draft.sha256, uri)
         else:
             claimed = BatchManifest(**claim["manifest"])
-            committed = self._read_json(self._manifest_key(claimed))
-            if committed is not None:
-                return WriteResult(BatchManifest(**committed), is_new=False)
-            # A previous attempt died before its manifest: same batch, this attempt's files.
+            landed = self._read_json(self._manifest_key(claimed))
+            if landed is not None and landed["status"] == COMMITTED:
+                return WriteResult(BatchManifest(**landed), is_new=False)
+            # A previous attempt died before its manifest, or the batch was quarantined: same
+            # batch, this attempt's files, reviewed again.
             manifest = draft.resuming(claimed)
-            self.progress(f"s3: resuming {draft.dataset} batch {manifest.batch_id}")
+            self.progress(f"s3: landing {draft.dataset} batch {manifest.batch_id} again")
             self._delete_prefix(self._batch_prefix(manifest))
             self._delete_prefix(self._rejected_prefix(manifest))
         prefix = self._batch_prefix(manifest)

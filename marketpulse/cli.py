@@ -180,10 +180,18 @@ def _print_report(pipeline: Pipeline, report: BuildReport) -> int:
     _say(f"  gate results: {pipeline.lake.runs / report.run_id}")
     _say(f"  trust report: {_build_report(pipeline.settings, report.run_id)}")
     _say(f"  Data Docs:    {data_docs_index(pipeline.settings)}")
+    for m in report.quarantined:
+        _say(f"  QUARANTINED {m.dataset} batch {m.batch_id}, not registered: {m.reason}")
     if report.blocked:
         _say(
             f"quality gate blocked promotion of {report.blocked_layer}; published tables "
             f"are unchanged (exit {EXIT_GATE_BLOCKED})"
+        )
+        return EXIT_GATE_BLOCKED
+    if report.quarantined:
+        _say(
+            f"published; {len(report.quarantined)} pending deliveries were quarantined by the "
+            f"bronze gate (exit {EXIT_GATE_BLOCKED}): fix them and deliver them again"
         )
         return EXIT_GATE_BLOCKED
     return EXIT_OK

@@ -40,6 +40,20 @@ class SuiteError(MarketPulseError):
     """An expectation suite file is malformed or guards nothing."""
 
 
+class BronzeGateUnavailable(TransientError):
+    """A batch's bronze suite could not be evaluated (engine error, an expectation raised):
+    no verdict, so the batch is neither registered nor quarantined."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(
+            "the bronze gate could not validate "
+            + "; ".join(problems)
+            + ". The batches stay landed and unregistered; once the engine or the suite is "
+            "fixed, `marketpulse build` (or the same ingest again) validates them"
+        )
+        self.problems = problems
+
+
 class PublishError(MarketPulseError):
     """Promotion or rollback could not be completed."""
 

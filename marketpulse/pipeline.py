@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from marketpulse import history
-from marketpulse.admission import Admission, admit
+from marketpulse.admission import admit
 from marketpulse.config import AUDIT_SUFFIX, LAYERS, Settings
 from marketpulse.engine import Engine, EngineClient, port_is_open
 from marketpulse.errors import (
@@ -61,6 +61,8 @@ class BuildReport:
     published: dict[str, PublishManifest] = field(default_factory=dict)
     gates: dict[str, GateResult] = field(default_factory=dict)
     blocked_layer: str | None = None
+    # batches the bronze gate refused while this run registered what was pending
+    quarantined: list[BatchManifest] = field(default_factory=list)
     # stage -> (started, finished), epoch seconds: the closing summary and the benchmark
     stages: dict[str, tuple[float, float]] = field(default_factory=dict)
 
@@ -163,7 +165,7 @@ class Pipeline:
         if m.status == QUARANTINED:
             raise self._quarantined(m)
         if register:
-            for gated_out in self._register_or_defer().quarantined:
+            for gated_out in self._register_or_defer():
                 if gated_out.batch_id == m.batch_id:
                     raise self._quarantined(gated_out)
         return result
@@ -197,9 +199,7 @@ class Pipeline:
                 quarantined.append(exc)  # keep landing the rest; report at the end
         landed = {r.manifest.batch_id for r in results}
         quarantined += [
-            self._quarantined(m)
-            for m in self._register_or_defer().quarantined
-            if m.batch_id in landed
+            self._quarantined(m) for m in self._register_or_defer() if m.batch_id in landed
         ]
         if quarantined:
             raise quarantined[0]
@@ -219,7 +219,7 @@ class Pipeline:
         }
         return self.ingest("operator_releases", "operator", [record])
 
-    def register_pending(self, run_id: str | None = None) -> Admission:
+    def register_pending(self, run_id: str | None = None) -> list[BatchManifest]:
         """Gate and register every committed batch not yet in the catalog (also after a
         crash); a batch failing its bronze suite is quarantined instead. The verdicts are
         recorded under `run_id` (a build's), or a run of their own."""
@@ -242,11 +242,10 @@ class Pipeline:
                 {dataset: batches for dataset, batches in pending.items() if batches},
                 self.settings.raw_root,
                 run_id or new_run_id(),
-                known,
                 self.progress,
             )
 
-    def _register_or_defer(self) -> Admission:
+    def _register_or_defer(self) -> list[BatchManifest]:
         try:
             return self.register_pending()
         except LockHeld as exc:
@@ -254,11 +253,11 @@ class Pipeline:
                 f"bronze: landed; not registered yet because another run holds the lake lock "
                 f"({exc.holder}); the next `marketpulse build` registers it"
             )
-            return Admission()
+            return []
 
     def ensure_calendar(self) -> None:
-        """Deliver the sessions of every year from the price data's first to today's (no-op
-        if known)."""
+        """Land the sessions of every year from the price data's first to today's (no-op if
+        known); the caller registers it."""
         # Bars dated more than a year after their delivery are quarantined anyway; they must
         # not stretch the calendar (a sentinel like 9999-12-31 is beyond exchange_calendars).
         first, last = self.client().query(
@@ -275,7 +274,10 @@ class Pipeline:
         last_day = max(date.fromisoformat(last), datetime.now(UTC).date())
         start, end = calendar.covering_years(date.fromisoformat(first), last_day)
         self.ingest(
-            "trading_sessions", calendar.calendar_source(), calendar.session_records(start, end)
+            "trading_sessions",
+            calendar.calendar_source(),
+            calendar.session_records(start, end),
+            register=False,
         )
 
     # --- build / gate / publish ------------------------------------------------------------
@@ -288,8 +290,9 @@ class Pipeline:
             publisher = Publisher(client, self.lake, self.progress)
             with report.stage("register"):
                 publisher.recover()
-                self.register_pending(report.run_id)
+                report.quarantined = self.register_pending(report.run_id)
                 self.ensure_calendar()
+                report.quarantined += self.register_pending(report.run_id)
             for layer in layers:
                 window = self._rebuild_window(layer, full_refresh)
                 months = "every month" if window.rebuild_from is None else window.partition_range

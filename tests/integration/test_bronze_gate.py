@@ -1,26 +1,59 @@
 """The bronze gate: a landed batch is registered only after its dataset's GX suite passes on
 it; a failing one is kept, marked quarantined with the reason, and never becomes visible.
 
-These tests share the session's lake and land only batches the gate refuses, so the
-published state other tests rely on is untouched. Batches that pass are every other test's
-deliveries (`test_pipeline` checks each registered batch has a passing verdict on record).
+The tests run in file order on a lake of their own (the batches they admit would change the
+state the other modules' lake is checked against). The default data's batches pass the same
+gate in `test_pipeline`, which checks a passing verdict is on record for each.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from marketpulse import cli
-from marketpulse.config import Settings
-from marketpulse.engine import EngineClient
+from marketpulse.config import PROJECT_DIR, Settings
+from marketpulse.engine import Engine, EngineClient, free_port
 from marketpulse.errors import BatchQuarantined
-from marketpulse.ingestion.bronze import MANIFEST, QUARANTINED, BatchManifest
+from marketpulse.ingestion.bronze import COMMITTED, MANIFEST, QUARANTINED, BatchManifest
 from marketpulse.ingestion.simulator import SimulationConfig, simulate
 from marketpulse.pipeline import Pipeline
+
+BARS = [
+    {
+        "line_number": n,
+        "ticker": "CNT",
+        "trade_date": f"2024-05-0{n}",  # Wednesday to Friday
+        "open": "10",
+        "high": "11",
+        "low": "9",
+        "close": "10.5",
+        "volume": "100",
+    }
+    for n in (1, 2, 3)
+]
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    settings = Settings(home=tmp_path_factory.mktemp("bronze_gate_lake"), port=free_port())
+    engine = Engine(settings)
+    engine.start(progress=print)
+    try:
+        yield settings
+    finally:
+        engine.stop(progress=print)
+
+
+@pytest.fixture()
+def client(lake: Settings) -> Iterator[EngineClient]:
+    c = EngineClient(lake)
+    yield c
+    c.close()
 
 
 def _manifest(settings: Settings, dataset: str, batch_id: str) -> BatchManifest:
@@ -28,84 +61,86 @@ def _manifest(settings: Settings, dataset: str, batch_id: str) -> BatchManifest:
     return BatchManifest(**json.loads((path / MANIFEST).read_text()))
 
 
-def _invisible(client: EngineClient, dataset: str, batch_id: str) -> bool:
+def _visible_rows(client: EngineClient, dataset: str, batch_id: str) -> tuple[int, int]:
+    """(rows in bronze.batches, rows in bronze.<dataset>) for a batch."""
     registered = client.query(f"select count(*) from bronze.batches where batch_id = '{batch_id}'")
     rows = client.query(f"select count(*) from bronze.{dataset} where batch_id = '{batch_id}'")
-    return registered == rows == [(0,)]
+    return registered[0][0], rows[0][0]
 
 
-def _verdicts(client: EngineClient, batch_id: str) -> dict[str, bool]:
-    """Description -> success of the bronze gate's recorded outcomes for a batch."""
-    rows = client.query(
+def _verdicts(client: EngineClient, batch_id: str) -> list[tuple[str, bool]]:
+    """(description, success) of each recorded bronze gate outcome for a batch, in run order."""
+    return client.query(
         "select description, success from quality.gate_results "
-        f"where layer = 'bronze' and partition_range = 'batch_id={batch_id}'"
+        f"where layer = 'bronze' and partition_range = 'batch_id={batch_id}' "
+        "order by evaluated_at, description"
     )
-    return dict(rows)
+
+
+def _suite_size(dataset: str) -> int:
+    suite = json.loads((PROJECT_DIR / "expectations" / f"bronze__{dataset}.json").read_text())
+    return len(suite["expectations"])
 
 
 def test_a_delivery_missing_a_column_is_quarantined_at_the_door(
-    settings: Settings, client: EngineClient
+    lake: Settings, client: EngineClient
 ) -> None:
     config = SimulationConfig(
         tickers=5, start=date(2024, 1, 2), end=date(2024, 2, 29), faults=("missing_column",)
     )
     fault = next(d for d in simulate(config) if "missing_column" in d.description)
     records = list(fault.records)
-    pipeline = Pipeline(settings)
+    pipeline = Pipeline(lake)
 
-    with pytest.raises(BatchQuarantined, match="`volume` is delivered in at least 95%") as caught:
+    with pytest.raises(BatchQuarantined, match="`volume` is delivered") as caught:
         pipeline.ingest(fault.dataset, fault.source, records)
 
     batch_id = caught.value.batch_id
-    kept = _manifest(settings, "prices_daily", batch_id)
-    assert kept.status == QUARANTINED and "unexpected_count=3" in (kept.reason or "")
-    assert _invisible(client, "prices_daily", batch_id)
+    kept = _manifest(lake, "prices_daily", batch_id)
+    assert kept.status == QUARANTINED
+    assert '{"records":3,"unexpected":3}' in (kept.reason or "")  # all three lack it
+    assert _visible_rows(client, "prices_daily", batch_id) == (0, 0)
     verdicts = _verdicts(client, batch_id)
-    failed = [d for d, ok in verdicts.items() if not ok]
-    assert failed == [
-        "`volume` is delivered in at least 95% of records (a column missing from the "
-        "delivery fails here)."
+    assert len(verdicts) == _suite_size("prices_daily")  # the whole suite ran, on record
+    assert [d for d, ok in verdicts if not ok] == [
+        "`volume` is delivered (not empty) in at least 95% of records (a column missing from "
+        "the delivery fails here)."
     ]
-    assert len(verdicts) == 15  # the whole suite ran and is on record
-    # Delivered again, it is the same batch and still refused, with its reason.
+    # Delivered again, it is reviewed again and refused again, with its reason.
     with pytest.raises(BatchQuarantined, match="`volume` is delivered"):
         pipeline.ingest(fault.dataset, fault.source, records)
+    assert _visible_rows(client, "prices_daily", batch_id) == (0, 0)
 
 
-def test_a_batch_whose_files_disagree_with_its_manifest_is_quarantined(
-    settings: Settings, client: EngineClient
+def test_a_damaged_batch_is_quarantined_and_delivering_it_again_repairs_it(
+    lake: Settings, client: EngineClient
 ) -> None:
-    bars = [
-        {
-            "line_number": n,
-            "ticker": "CNT",
-            "trade_date": f"2024-05-0{n + 1}",
-            "open": "10",
-            "high": "11",
-            "low": "9",
-            "close": "10.5",
-            "volume": "100",
-        }
-        for n in (1, 2, 3)
-    ]
-    pipeline = Pipeline(settings)
-    landed = pipeline.ingest("prices_daily", "counted", bars, register=False).manifest
+    pipeline = Pipeline(lake)
+    landed = pipeline.ingest("prices_daily", "vendor", BARS, register=False).manifest
     # The files lose a record after the manifest counted three (a damaged copy, a bad sync).
-    batch_dir = settings.lake.raw / "prices_daily" / landed.partition_path
-    part = batch_dir / landed.file
+    part = lake.lake.raw / "prices_daily" / landed.partition_path / landed.file
     part.write_text("".join(part.read_text().splitlines(keepends=True)[:-1]))
 
-    admission = pipeline.register_pending()
+    quarantined = pipeline.register_pending()
 
-    assert [m.batch_id for m in admission.quarantined] == [landed.batch_id]
-    assert "as many records as the batch manifest counts" in (admission.quarantined[0].reason or "")
-    assert "observed_value=2" in (admission.quarantined[0].reason or "")
-    assert _manifest(settings, "prices_daily", landed.batch_id).status == QUARANTINED
-    assert _invisible(client, "prices_daily", landed.batch_id)
+    assert [m.batch_id for m in quarantined] == [landed.batch_id]
+    reason = quarantined[0].reason or ""
+    assert "as many records as the batch manifest counts" in reason
+    assert "observed_value=2" in reason
+    assert _manifest(lake, "prices_daily", landed.batch_id).status == QUARANTINED
+    assert _visible_rows(client, "prices_daily", landed.batch_id) == (0, 0)
+
+    again = pipeline.ingest("prices_daily", "vendor", BARS)
+
+    assert again.manifest.batch_id == landed.batch_id
+    assert _manifest(lake, "prices_daily", landed.batch_id).status == COMMITTED
+    assert _visible_rows(client, "prices_daily", landed.batch_id) == (1, 3)
+    last_review = _verdicts(client, landed.batch_id)[-_suite_size("prices_daily") :]
+    assert all(ok for _, ok in last_review)
 
 
 def test_dates_in_a_foreign_format_quarantine_the_whole_file(
-    settings: Settings, client: EngineClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    lake: Settings, client: EngineClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     us_dates = tmp_path / "USFMT.csv"
     us_dates.write_text(
@@ -113,16 +148,43 @@ def test_dates_in_a_foreign_format_quarantine_the_whole_file(
         "05/01/2024,10.0,10.5,9.9,10.2,1000\n"
         "05/02/2024,10.2,10.6,10.0,10.4,1100\n"
     )
-    home, port = str(settings.home), str(settings.port)
-    args = ["--home", home, "--port", port, "ingest", "prices", "--file", str(us_dates)]
+    args = ["--home", str(lake.home), "--port", str(lake.port), "ingest", "prices"]
 
-    code = cli.main([*args, "--ticker", "USFMT"])
+    code = cli.main([*args, "--file", str(us_dates), "--ticker", "USFMT"])
 
-    out = capsys.readouterr().out
     assert code == cli.EXIT_GATE_BLOCKED
-    assert "`trade_date` parses as an ISO date (yyyy-mm-dd) in at least 95% of records" in out
-    (batch_id,) = client.query(
-        "select distinct partition_range from quality.gate_results where layer = 'bronze' "
-        "and not success and description like '`trade_date` parses as%'"
-    )[0]
-    assert _invisible(client, "prices_daily", batch_id.removeprefix("batch_id="))
+    captured = capsys.readouterr()
+    assert "parses as an ISO date (yyyy-mm-dd) in at least 95% of records" in captured.err
+    (kept,) = [
+        m
+        for m in Pipeline(lake).writer.committed_batches("prices_daily")
+        if m.original_file == "_original-USFMT.csv"
+    ]
+    assert kept.status == QUARANTINED and "`trade_date` parses as an ISO date" in (
+        kept.reason or ""
+    )
+    assert _visible_rows(client, "prices_daily", kept.batch_id) == (0, 0)
+
+
+def test_a_build_reports_the_pending_batches_the_gate_refuses(
+    lake: Settings, client: EngineClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pipeline = Pipeline(lake)
+    good = pipeline.ingest("instruments", "vendor", [_instrument("CNT")], register=False)
+    bad = pipeline.ingest("instruments", "vendor", [_instrument("")], register=False)
+
+    report = pipeline.build(layers=())
+
+    assert [m.batch_id for m in report.quarantined] == [bad.manifest.batch_id]
+    assert "`ticker` is delivered" in (report.quarantined[0].reason or "")
+    assert _visible_rows(client, "instruments", good.manifest.batch_id) == (1, 1)
+    assert _visible_rows(client, "instruments", bad.manifest.batch_id) == (0, 0)
+    # The calendar the build delivers passed the gate under the build's run id.
+    assert client.query(
+        "select count(*), min(success) from quality.gate_results "
+        f"where run_id = '{report.run_id}' and suite = 'bronze__trading_sessions'"
+    ) == [(_suite_size("trading_sessions"), True)]
+
+
+def _instrument(ticker: str) -> dict[str, str | int]:
+    return {"line_number": 1, "ticker": ticker, "name": "Counted Inc.", "sector": "Industrials"}

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from marketpulse import cli
-from marketpulse.config import Settings
+from marketpulse.config import PROJECT_DIR, Settings
 from marketpulse.engine import METADATA_CACHE_TTL_S, EngineClient
+from marketpulse.gates import load_suites
 from marketpulse.pipeline import BuildReport, Pipeline
 from marketpulse.publish import Publisher
 
@@ -38,6 +39,7 @@ PUBLISHED = (
     "gold.fct_sentiment_signal",
     "gold.dim_instruments",
 )
+EXPECTATIONS = PROJECT_DIR / "expectations"
 # Review tables: empty on clean data.
 MAY_BE_EMPTY = {"silver.quarantine", "silver.restatements", "silver.held_prices"}
 
@@ -111,14 +113,18 @@ def test_rerun_publishes_identical_tables_without_duplicates(
         "news_sentiment": 1,
         "trading_sessions": 1,
     }
-    # Each was admitted by its bronze suite: a passing verdict is on record for every one.
-    unvetted = client.query(
-        "select b.batch_id from bronze.batches as b left anti join ("
-        "select partition_range from quality.gate_results where layer = 'bronze' "
-        "group by partition_range having bool_and(success) and count(*) > 1"
-        ") as passed on passed.partition_range = concat('batch_id=', b.batch_id)"
+    # Each was admitted by its bronze suite: its whole suite passed, on record.
+    verdicts = client.query(
+        "select b.dataset, b.batch_id, count(g.success), coalesce(bool_and(g.success), false) "
+        "from bronze.batches as b left join quality.gate_results as g on g.layer = 'bronze' "
+        "and g.partition_range = concat('batch_id=', b.batch_id) group by 1, 2"
     )
-    assert unvetted == []
+    suites = {
+        s.table: len(s.definition["expectations"]) for s in load_suites(EXPECTATIONS, "bronze")
+    }
+    assert {(dataset, n, passed) for dataset, _, n, passed in verdicts} == {
+        (dataset, suites[dataset], True) for dataset, _, _, _ in verdicts
+    }
 
 
 def test_hand_run_gold_reads_published_silver(settings: Settings) -> None:
@@ -190,7 +196,8 @@ def test_negative_close_blocks_promotion_and_leaves_published_unchanged(
     )
     assert len(blocked) == 1 and '"observed_value": 1' in blocked[0][1]
     recorded = client.query(
-        f"select count(*) from quality.gate_results where run_id = '{blocked[0][0]}'"
+        "select count(*) from quality.gate_results "
+        f"where run_id = '{blocked[0][0]}' and layer = 'silver'"
     )[0][0]
     assert recorded == len(
         json.loads((settings.lake.runs / blocked[0][0] / "gate_silver.json").read_text())[

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import json
 import signal
 import subprocess
@@ -185,17 +186,20 @@ def test_too_many_unreadable_lines_quarantine_the_batch(tmp_path: Path) -> None:
     assert (tmp_path / "prices_daily" / m.partition_path / MANIFEST).exists()  # kept, not lost
 
 
-def test_a_batch_the_gate_quarantines_stays_quarantined_when_delivered_again(
-    tmp_path: Path,
-) -> None:
+def test_a_quarantined_batch_delivered_again_lands_again_for_review(tmp_path: Path) -> None:
     writer = BronzeWriter(tmp_path)
     landed = _write(writer).manifest
-    marked = writer.quarantine(landed, "bronze gate failed: volume missing")
+    part = tmp_path / "prices_daily" / landed.partition_path / landed.file
+    part.write_text(part.read_text()[:-5])  # a damaged copy the gate refused
+    marked = writer.quarantine(landed, "bronze gate failed: record count")
+    assert (marked.status, marked.reason) == (QUARANTINED, "bronze gate failed: record count")
+    assert writer.committed_batches("prices_daily") == [marked]  # kept, with its reason
+
     again = _write(writer, now=datetime(2026, 2, 1, tzinfo=UTC))
-    assert not again.is_new and again.manifest == marked
-    assert (marked.status, marked.reason) == (QUARANTINED, "bronze gate failed: volume missing")
-    assert writer.committed_batches("prices_daily") == [marked]
-    assert (tmp_path / "prices_daily" / marked.partition_path / marked.file).exists()  # kept
+
+    assert again.is_new and again.manifest == landed  # same identity, committed again
+    assert writer.committed_batches("prices_daily") == [landed]
+    assert hashlib.sha256(part.read_bytes()).hexdigest() == landed.sha256  # repaired
 
 
 def test_different_bad_lines_make_a_different_delivery(tmp_path: Path) -> None:

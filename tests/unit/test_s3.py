@@ -211,17 +211,16 @@ def test_quarantined_status_travels_with_the_batch(lake: Lake) -> None:
     assert m.status == "quarantined" and "1 of 2 lines" in (m.reason or "")
 
 
-def test_a_batch_the_gate_quarantines_stays_quarantined_when_delivered_again(
-    lake: Lake,
-) -> None:
+def test_a_quarantined_batch_delivered_again_lands_again_for_review(lake: Lake) -> None:
     landed = lake.writer().write_records(PRICES_DAILY, "vendor", BARS, now=NOW).manifest
-    marked = lake.writer().quarantine(landed, "bronze gate failed: volume missing")
-    again = lake.writer().write_records(PRICES_DAILY, "vendor", BARS, now=NOW)
-    assert not again.is_new and again.manifest == marked
-    assert marked.status == "quarantined" and lake.writer().committed_batches("prices_daily") == [
-        marked
-    ]
+    marked = lake.writer().quarantine(landed, "bronze gate failed: record count")
+    assert lake.writer().committed_batches("prices_daily") == [marked]
     assert lake.puts.params[-1]["ServerSideEncryption"] == "aws:kms"  # the rewrite too
+
+    again = lake.writer().write_records(PRICES_DAILY, "vendor", BARS, now=NOW)
+
+    assert again.is_new and again.manifest == landed
+    assert lake.writer().committed_batches("prices_daily") == [landed]
 
 
 def test_nothing_to_land_is_an_error_and_puts_nothing(lake: Lake) -> None:

@@ -304,10 +304,10 @@ class BronzeWriter:
 
     def committed_batches(self, dataset: str) -> list[BatchManifest]:
         root = self.raw_root / dataset
-        return sorted(
-            (
-                BatchManifest(**json.loads(p.read_text()))
-                for p in root.glob(f"source=*/ingest_date=*/batch_id=*/{MANIFEST}")
-            ),
-            key=lambda m: m.batch_id,
-        )
+        manifests = []
+        for path in root.glob(f"source=*/ingest_date=*/batch_id=*/{MANIFEST}"):
+            try:
+                manifests.append(BatchManifest(**json.loads(path.read_text())))
+            except FileNotFoundError:  # being landed again right now; the next scan sees it
+                continue
+        return sorted(manifests, key=lambda m: m.batch_id)

@@ -23,8 +23,11 @@ def table_ddl(contract: Contract, raw_root: str, schema: str = "bronze") -> str:
     # catalog partitions), so a batch directory holds only part files besides `_` files.
     if contract.file_format == "csv":
         # Every column is text: nothing is parsed (or silently nulled) before silver.
-        # multiLine: a quoted value may hold a line break (a vendor's field, a release reason).
-        using = "using csv options (header 'true', multiLine 'true', mode 'PERMISSIVE')"
+        # As Python's csv module writes: a quoted value may hold a line break (a vendor's
+        # field, a release reason), and a quote inside one is doubled.
+        using = (
+            "using csv options (header 'true', multiLine 'true', escape '\"', mode 'PERMISSIVE')"
+        )
     else:
         using = "using json options (mode 'PERMISSIVE')"
     return (

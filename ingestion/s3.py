@@ -238,7 +238,7 @@ class S3BronzeWriter:
         else:
             claimed = BatchManifest(**claim["manifest"])
             landed = self._read_json(self._manifest_key(claimed))
-            if landed is not None and landed["status"] == COMMITTED:
+            if landed is not None and landed.get("status", COMMITTED) == COMMITTED:
                 return WriteResult(BatchManifest(**landed), is_new=False)
             # A previous attempt died before its manifest, or the batch was quarantined: same
             # batch, this attempt's files, reviewed again.

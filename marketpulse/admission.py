@@ -49,7 +49,7 @@ def admit(
 ) -> list[BatchManifest]:
     """Validate each pending batch (dataset -> batches not yet registered); register those
     that pass and quarantine the others, which are returned."""
-    quarantined = []
+    quarantined, unevaluated = [], []
     rounds = list(zip_longest(*pending.values()))
     for number, batches in enumerate(rounds, start=1):
         under_review = {m.dataset: m for m in batches if m is not None}
@@ -63,7 +63,6 @@ def admit(
             tables=set(under_review),
             parameters={record_count_parameter(d): m.record_count for d, m in under_review.items()},
         )
-        unevaluated = []
         for dataset, m in under_review.items():
             table = f"{catalog.REVIEW_SCHEMA}.{dataset}"
             verdict = GateResult(LAYER, run_id, [o for o in result.outcomes if o.table == table])
@@ -81,6 +80,6 @@ def admit(
                     f"bronze gate: {dataset} batch {m.batch_id} QUARANTINED, not registered: "
                     + reason
                 )
-        if unevaluated:
-            raise BronzeGateUnavailable(unevaluated)
+    if unevaluated:  # after every round: one batch that cannot be checked holds no other
+        raise BronzeGateUnavailable(unevaluated)
     return quarantined

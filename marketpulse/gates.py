@@ -290,11 +290,7 @@ class Gate:
                     outcome = self._outcome(suites[name], r)
                     detailed[(name, outcome.expectation, _key(outcome.kwargs))] = outcome
         return [
-            replace(
-                o,
-                observed=found.observed,
-                error=o.error or found.error,
-            )
+            replace(o, observed=_with_detail_error(found))
             if not o.success and (found := detailed.get((o.suite, o.expectation, _key(o.kwargs))))
             else o
             for o in outcomes
@@ -420,6 +416,12 @@ def _spec(result: Any) -> dict[str, Any]:
     spec.pop("id", None)
     spec["kwargs"] = {k: v for k, v in spec["kwargs"].items() if k != "batch_id"}
     return spec
+
+
+def _with_detail_error(found: ExpectationOutcome) -> dict[str, Any]:
+    """The detail run's observations; its own error, if any, is only detail: the decision
+    (and whether it was evaluated at all) stays the first run's."""
+    return {**found.observed, **({"detail_error": found.error} if found.error else {})}
 
 
 def _key(kwargs: dict[str, Any]) -> str:

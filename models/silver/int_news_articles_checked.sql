@@ -12,7 +12,7 @@
      "condition": "headline is null",
      "reason": "headline is missing"},
     {"id": "tickers_missing",
-     "condition": "coalesce(size(tickers), 0) = 0",
+     "condition": "coalesce(size(tickers), -1) <= 0",
      "reason": "the article mentions no ticker"},
     {"id": "published_in_future",
      "condition": "published_at > ingested_at + interval 1 day",

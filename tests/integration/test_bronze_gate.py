@@ -109,7 +109,26 @@ def test_a_delivery_missing_a_column_is_quarantined_at_the_door(
     # Delivered again, it is reviewed again and refused again, with its reason.
     with pytest.raises(BatchQuarantined, match="`volume` is delivered"):
         pipeline.ingest(fault.dataset, fault.source, records)
+    assert len(_verdicts(client, batch_id)) == 2 * _suite_size("prices_daily")
     assert _visible_rows(client, "prices_daily", batch_id) == (0, 0)
+
+
+def test_empty_json_values_count_as_missing(lake: Settings, client: EngineClient) -> None:
+    article = {
+        "line_number": 1,
+        "article_id": "a-1",
+        "published_at": "2024-05-01T12:00:00Z",
+        "headline": " ",
+        "publisher": "Wire",
+        "tickers": ["CNT", ""],
+    }
+    pipeline = Pipeline(lake)
+
+    with pytest.raises(BatchQuarantined, match="`headline` is delivered") as caught:
+        pipeline.ingest("news_articles", "wire", [article])
+
+    assert "`tickers` is delivered" not in str(caught.value)  # one real ticker is enough
+    assert _visible_rows(client, "news_articles", caught.value.batch_id) == (0, 0)
 
 
 def test_a_damaged_batch_is_quarantined_and_delivering_it_again_repairs_it(
@@ -170,14 +189,19 @@ def test_a_build_reports_the_pending_batches_the_gate_refuses(
     lake: Settings, client: EngineClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
     pipeline = Pipeline(lake)
-    good = pipeline.ingest("instruments", "vendor", [_instrument("CNT")], register=False)
-    bad = pipeline.ingest("instruments", "vendor", [_instrument("")], register=False)
+    pipeline.ingest("prices_daily", "vendor", BARS)  # the calendar covers the prices' years
+    name = 'Counted "Quoted"\nInc.'  # a quote and a line break inside one CSV value
+    good = pipeline.ingest("instruments", "vendor", [_instrument("CNT", name)], register=False)
+    bad = pipeline.ingest("instruments", "vendor", [_instrument("", name)], register=False)
 
     report = pipeline.build(layers=())
 
     assert [m.batch_id for m in report.quarantined] == [bad.manifest.batch_id]
     assert "`ticker` is delivered" in (report.quarantined[0].reason or "")
     assert _visible_rows(client, "instruments", good.manifest.batch_id) == (1, 1)
+    assert client.query(
+        f"select name from bronze.instruments where batch_id = '{good.manifest.batch_id}'"
+    ) == [(name,)]
     assert _visible_rows(client, "instruments", bad.manifest.batch_id) == (0, 0)
     # The calendar the build delivers passed the gate under the build's run id.
     assert client.query(
@@ -186,5 +210,5 @@ def test_a_build_reports_the_pending_batches_the_gate_refuses(
     ) == [(_suite_size("trading_sessions"), True)]
 
 
-def _instrument(ticker: str) -> dict[str, str | int]:
-    return {"line_number": 1, "ticker": ticker, "name": "Counted Inc.", "sector": "Industrials"}
+def _instrument(ticker: str, name: str) -> dict[str, str | int]:
+    return {"line_number": 1, "ticker": ticker, "name": name, "sector": "Industrials"}

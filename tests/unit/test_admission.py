@@ -135,6 +135,21 @@ def test_a_check_that_could_not_run_is_no_verdict_and_the_batch_stays_pending() 
     assert any("quality.gate_results" in s and "prices_daily-1" in s for s in client.sql)
 
 
+def test_a_batch_that_could_not_be_checked_holds_no_later_round() -> None:
+    @dataclass
+    class FailsFirst(ScriptedGate):
+        def run(self, layer: str, run_id: str, tables: set[str], parameters: dict[str, Any]) -> Any:
+            error = "connection reset" if not self.calls else ""
+            self.calls.append((tables, parameters))
+            return GateResult(layer, run_id, [self._outcome("prices_daily", not error, error)])
+
+    pending = {"prices_daily": [_batch("prices_daily", 1), _batch("prices_daily", 2)]}
+    error, client, writer = _admit(FailsFirst({}), pending)
+
+    assert isinstance(error, BronzeGateUnavailable) and "prices_daily-1" in str(error)
+    assert client.registered() == ["prices_daily-2"] and writer.quarantined == []
+
+
 def test_a_dataset_without_outcomes_is_not_admitted() -> None:
     @dataclass
     class Silent(ScriptedGate):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,16 +15,22 @@ from marketpulse.engine import Engine, EngineClient, free_port
 from marketpulse.pipeline import BuildReport, Pipeline
 
 
-@pytest.fixture(scope="session")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    lake = tmp_path_factory.mktemp("lake")
-    s = Settings(home=Path(lake), port=free_port())
+@contextmanager
+def engine_on_own_lake(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Settings]:
+    """A Thrift engine on a free port with a new lake, stopped afterwards."""
+    s = Settings(home=Path(tmp_path_factory.mktemp(name)), port=free_port())
     engine = Engine(s)
     engine.start(progress=print)
     try:
         yield s
     finally:
         engine.stop(progress=print)
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    with engine_on_own_lake(tmp_path_factory, "lake") as s:
+        yield s
 
 
 @pytest.fixture(scope="session")

@@ -17,11 +17,13 @@ import pytest
 
 from marketpulse import cli
 from marketpulse.config import PROJECT_DIR, Settings
-from marketpulse.engine import Engine, EngineClient, free_port
+from marketpulse.engine import EngineClient
 from marketpulse.errors import BatchQuarantined
 from marketpulse.ingestion.bronze import COMMITTED, MANIFEST, QUARANTINED, BatchManifest
 from marketpulse.ingestion.simulator import SimulationConfig, simulate
 from marketpulse.pipeline import Pipeline
+
+from .conftest import engine_on_own_lake
 
 BARS = [
     {
@@ -40,13 +42,8 @@ BARS = [
 
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    settings = Settings(home=tmp_path_factory.mktemp("bronze_gate_lake"), port=free_port())
-    engine = Engine(settings)
-    engine.start(progress=print)
-    try:
+    with engine_on_own_lake(tmp_path_factory, "bronze_gate_lake") as settings:
         yield settings
-    finally:
-        engine.stop(progress=print)
 
 
 @pytest.fixture()

@@ -18,9 +18,10 @@ import pytest
 
 from marketpulse import cli
 from marketpulse.config import Settings
-from marketpulse.engine import Engine, free_port
 from marketpulse.pipeline import BuildReport
 from marketpulse.report import TRENDS, build_report, reports_dir
+
+from .conftest import engine_on_own_lake
 
 CHROMIUM_FLAGS = (
     "--headless",
@@ -162,13 +163,8 @@ def test_default_run_report_renders_with_charts_and_working_links(
 
 @pytest.fixture(scope="module")
 def own_lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    settings = Settings(home=tmp_path_factory.mktemp("report_lake"), port=free_port())
-    engine = Engine(settings)
-    engine.start(progress=print)
-    try:
+    with engine_on_own_lake(tmp_path_factory, "report_lake") as settings:
         yield settings
-    finally:
-        engine.stop(progress=print)
 
 
 def _cli(settings: Settings, *args: str) -> int:

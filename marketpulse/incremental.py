@@ -5,14 +5,17 @@ release's session; for a ticker's new bar, also the sessions since its last publ
 which move an inferred listing span). A split (new, reached, or released without its jump),
 an instrument change or a new calendar can change any month: those rebuild everything, as
 does a missing or rolled-back predecessor.
-Gold rebuilds from the earliest month any silver promotion since its own changed.
+Gold rebuilds from the earliest month any silver promotion since its own changed, and
+from the earliest month whose news changed (news does not move silver's window: the news
+tables are rebuilt whole, so gold compares them with the version it was built on).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from marketpulse.engine import EngineClient, quote
@@ -22,6 +25,9 @@ from marketpulse.publish import PublishManifest
 REBUILDS_ALL = frozenset({"trading_sessions", "instruments"})
 PRICE_TABLE = "silver.prices_daily"
 GOLD_PRICE_TABLE = "gold.fct_ticker_daily"
+# Gold tables whose previous version must be partitioned for a run to keep older months.
+GOLD_PARTITIONED = (GOLD_PRICE_TABLE, "gold.fct_ticker_sentiment_daily")
+NEWS_TABLES = ("silver.news_articles", "silver.news_sentiment")
 
 
 @dataclass(frozen=True)
@@ -148,23 +154,86 @@ def gold_window(
     silver_history: Sequence[PublishManifest],
     previous: PublishManifest | None,
     full_refresh: bool,
+    news_changes: Callable[[PublishManifest, PublishManifest], RebuildWindow | None],
 ) -> RebuildWindow:
+    """`news_changes(built_on, current)`: the window the news changes between two silver
+    versions need, None if the news did not change."""
     silver = silver_history[-1] if silver_history else None
     inputs = (
         {"silver_run": silver.run_id, "silver_published_at": silver.published_at} if silver else {}
     )
     if full_refresh:
         return RebuildWindow(None, "--full-refresh", inputs)
-    if previous is None or GOLD_PRICE_TABLE not in previous.partitions:
+    if previous is None:
         return RebuildWindow(None, "no partitioned gold version is published yet", inputs)
-    built_on = previous.inputs.get("silver_published_at")
-    if built_on is None or not any(m.published_at == built_on for m in silver_history):
+    unpartitioned = [t for t in GOLD_PARTITIONED if t not in previous.partitions]
+    if unpartitioned:
+        reason = f"no partitioned version of {', '.join(unpartitioned)} is published yet"
+        return RebuildWindow(None, reason, inputs)
+    built_on = next(
+        (m for m in silver_history if m.published_at == previous.inputs.get("silver_published_at")),
+        None,
+    )
+    if built_on is None or silver is None:
         return RebuildWindow(None, "the silver version gold was built on is unknown", inputs)
-    since = [m for m in silver_history if m.published_at > built_on]
+    since = [m for m in silver_history if m.published_at > built_on.published_at]
     if any(m.rebuild_from is None for m in since):
         return RebuildWindow(None, "silver rebuilt every month since", inputs)
     if since:
         starts = [m.rebuild_from for m in since if m.rebuild_from]
-        return RebuildWindow(min(starts), "silver months changed since", inputs)
-    latest = _latest_month(previous, GOLD_PRICE_TABLE)
-    return RebuildWindow(latest, "silver unchanged: the latest month", inputs)
+        price = RebuildWindow(min(starts), "silver months changed since")
+    else:
+        price = RebuildWindow(
+            _latest_month(previous, GOLD_PRICE_TABLE), "silver unchanged: the latest month"
+        )
+    news = news_changes(built_on, silver) if since else None
+    earliest = min(
+        [w for w in (price, news) if w is not None],
+        key=lambda w: "" if w.rebuild_from is None else w.rebuild_from,  # None: every month
+    )
+    return RebuildWindow(earliest.rebuild_from, earliest.reason, inputs)
+
+
+def news_window(
+    client: EngineClient, built_on: PublishManifest, current: PublishManifest
+) -> RebuildWindow | None:
+    """From one query comparing two silver versions of the news tables: the earliest
+    publication date among articles added, removed or re-dated, and among articles whose
+    scores changed. An article counts for a session on or after its publication date, so
+    the month of that date is a safe start."""
+    locations = {}
+    for name, manifest in (("old", built_on), ("new", current)):
+        for table in NEWS_TABLES:
+            location = manifest.tables.get(table)
+            if location is None:
+                return RebuildWindow(None, f"{table} of silver run {manifest.run_id} is unknown")
+            if (
+                location.startswith(("file:", "/"))
+                and not Path(location.removeprefix("file:")).exists()
+            ):
+                reason = f"{table} of silver run {manifest.run_id} is garbage-collected"
+                return RebuildWindow(None, reason)
+            locations[name, table.split(".")[1]] = "parquet.`" + location.replace("`", "``") + "`"
+    articles, scores = "news_articles", "news_sentiment"
+    (earliest,) = client.query(
+        f"with old_articles as (select article_id, published_at from {locations['old', articles]}"
+        f"), new_articles as (select article_id, published_at from {locations['new', articles]}"
+        "), changed_articles as ("
+        "  select coalesce(n.article_id, o.article_id) as article_id"
+        "  from old_articles as o full outer join new_articles as n"
+        "  on o.article_id = n.article_id where not (o.published_at <=> n.published_at)"
+        "), changed_scores as ("
+        "  select coalesce(n.article_id, o.article_id) as article_id"
+        f"  from {locations['old', scores]} as o full outer join {locations['new', scores]} as n"
+        "  on o.article_id = n.article_id and o.ticker = n.ticker"
+        "  and o.model_name = n.model_name"
+        "  where not (o.score <=> n.score and o.label <=> n.label)"
+        "), changed as ("
+        "  select article_id from changed_articles union select article_id from changed_scores"
+        ") select cast(min(to_date(least(o.published_at, n.published_at))) as string)"
+        " from changed as c left join old_articles as o on c.article_id = o.article_id"
+        " left join new_articles as n on c.article_id = n.article_id"
+    )[0]
+    if earliest is None:
+        return None
+    return RebuildWindow(_month_start(earliest), f"news changed from {earliest} on")

@@ -30,7 +30,7 @@ from marketpulse.errors import (
     engine_error_message,
 )
 from marketpulse.gates import ExpectationOutcome, Gate, GateResult, load_suites
-from marketpulse.incremental import RebuildWindow, gold_window, silver_window
+from marketpulse.incremental import RebuildWindow, gold_window, news_window, silver_window
 from marketpulse.ingestion import calendar, catalog
 from marketpulse.ingestion.bronze import (
     COMMITTED,
@@ -344,7 +344,12 @@ class Pipeline:
         previous = own[-1] if own else None
         if layer == "silver":
             return silver_window(self.client(), previous, full_refresh)
-        return gold_window(publish_history(self.lake, "silver"), previous, full_refresh)
+        return gold_window(
+            publish_history(self.lake, "silver"),
+            previous,
+            full_refresh,
+            functools.partial(news_window, self.client()),
+        )
 
     def _unguarded(self, layer: str, tables: list[str]) -> list[ExpectationOutcome]:
         guarded = {s.table for s in load_suites(self.settings.project_dir / "expectations", layer)}

@@ -11,7 +11,7 @@ ticker_days as (
 ),
 
 sentiment as (
-    select * from {{ ref('fct_ticker_sentiment_daily') }}
+    select * from {{ mp_whole('fct_ticker_sentiment_daily') }}
 ),
 
 joined as (

@@ -2,7 +2,14 @@
     Daily news sentiment per ticker, point in time: an article counts for the first
     session whose close is after its publication, so after-hours and weekend news go to
     the next session.
+
+    Partitioned by month. A run with a rebuild window recomputes the months from it on,
+    from the articles published at most ten days before it (the bounded search below);
+    the gold window starts at the earliest month whose news changed.
 -#}
+{{ config(partition_by=['trade_month']) }}
+{%- set rebuild_from = mp_rebuild_from() %}
+
 with
 
 scores as (
@@ -12,6 +19,9 @@ scores as (
 
 articles as (
     select * from {{ ref('news_articles') }}
+    {%- if rebuild_from is not none %}
+    where to_date(published_at) >= date_sub(date'{{ rebuild_from }}', 10)
+    {%- endif %}
 ),
 
 sessions as (
@@ -65,8 +75,10 @@ final as (
         max(score) as max_score,
         avg(case when label = 'positive' then 1.0d else 0.0d end)
             as positive_share,
-        max(published_at) as latest_published_at
+        max(published_at) as latest_published_at,
+        {{ mp_trade_month('trade_date') }} as trade_month
     from assigned
+    where {{ mp_in_rebuild_window('trade_date') }}
     group by ticker, trade_date
 )
 

@@ -26,6 +26,7 @@ PARTITIONED = (
     "gold.fct_ticker_daily",
     "gold.fct_market_daily",
     "gold.fct_sector_daily",
+    "gold.fct_ticker_sentiment_daily",
 )
 DERIVED = (*PARTITIONED, "gold.fct_sentiment_signal", "gold.dim_instruments")
 
@@ -108,8 +109,10 @@ def test_a_new_session_rebuilds_only_its_month(lake: dict[str, Any]) -> None:
     for table in PARTITIONED:
         after = _served(pipeline, table)
         changed = sorted(spec for spec in after if after[spec] != before[table].get(spec))
-        assert changed == ["trade_month=2024-06"], table
-        assert f"_v={report.run_id}/" in after["trade_month=2024-06"]
+        # News published after the last close counts for the next session, in July.
+        assert changed[0] == "trade_month=2024-06", table
+        assert all(spec >= "trade_month=2024-06" for spec in changed), table
+        assert all(f"_v={report.run_id}/" in after[spec] for spec in changed), table
 
 
 def test_a_restated_bar_30_sessions_back_rebuilds_from_its_month_only(
@@ -168,6 +171,58 @@ def test_a_restated_bar_30_sessions_back_rebuilds_from_its_month_only(
         f"where ticker = '{ticker}' and trade_date = '{trade_date}' and column_name = 'close'"
     )
     assert [(float(old), float(new)) for old, new in restatement] == [(close, restated_close)]
+
+
+def test_late_news_for_an_old_session_rebuilds_gold_from_its_month(
+    lake: dict[str, Any], reader: EngineClient
+) -> None:
+    pipeline = lake["pipeline"]
+    ticker, session = reader.query(
+        "select ticker, cast(trade_date as string) from silver.prices_daily "
+        "where trade_month = '2024-02' order by trade_date, ticker limit 1"
+    )[0]
+    counted = (
+        "select article_count from gold.fct_ticker_sentiment_daily "
+        f"where ticker = '{ticker}' and trade_date = '{session}'"
+    )
+    articles_before = sum(n for (n,) in reader.query(counted))
+    before = {t: _served(pipeline, t) for t in PARTITIONED}
+    untouched = _untouched(reader, before, "2024-02")
+    article = {
+        "line_number": 1,
+        "article_id": "late-wire-1",
+        "published_at": f"{session}T15:00:00+00:00",  # before that session's close
+        "headline": f"{ticker} files a late notice",
+        "summary": "Delivered months after it was published.",
+        "publisher": "Late Wire",
+        "url": "https://news.example.com/late-wire/late-notice-1",
+        "tickers": [ticker],
+    }
+    score = {
+        "line_number": 1,
+        "article_id": "late-wire-1",
+        "ticker": ticker,
+        "model_name": "vader",
+        "model_version": "3.3.2",
+        "score": "0.5",
+        "label": "positive",
+    }
+    pipeline.ingest("news_articles", "late_wire", [article])
+    pipeline.ingest("news_sentiment", "late_wire", [score])
+    report = pipeline.build()
+    assert not report.blocked
+    # Silver's price tables have nothing new; gold goes back to the news' month.
+    assert report.published["silver"].rebuild_from == "2024-06-01"
+    assert report.published["gold"].rebuild_from == "2024-02-01"
+    assert reader.query(counted) == [(articles_before + 1,)]
+    for table in PARTITIONED[1:]:
+        after = _served(pipeline, table)
+        for spec, location in after.items():
+            if spec.split("=")[1] < "2024-02":
+                assert location == before[table][spec], f"{table} {spec} was rewritten"
+            else:
+                assert f"_v={report.run_id}/" in location, f"{table} {spec} was not rebuilt"
+    assert _untouched(reader, before, "2024-02") == untouched
 
 
 def test_incremental_results_equal_a_full_rebuild(

@@ -1,8 +1,9 @@
-"""Gold's rebuild window from the silver promotions since the one it was built on."""
+"""Gold's rebuild window from the silver promotions since the one it was built on, and
+from the news changes since then."""
 
 from __future__ import annotations
 
-from marketpulse.incremental import GOLD_PRICE_TABLE, gold_window
+from marketpulse.incremental import GOLD_PARTITIONED, GOLD_PRICE_TABLE, RebuildWindow, gold_window
 from marketpulse.publish import PublishManifest
 
 
@@ -24,30 +25,104 @@ def _gold(built_on: PublishManifest) -> PublishManifest:
         published_at="2026-01-09T00:00:00",
         tables={},
         gate={},
-        partitions={GOLD_PRICE_TABLE: {"trade_month=2024-05": "a", "trade_month=2024-06": "b"}},
+        partitions={
+            **{t: {} for t in GOLD_PARTITIONED},
+            GOLD_PRICE_TABLE: {"trade_month=2024-05": "a", "trade_month=2024-06": "b"},
+        },
         inputs={"silver_run": built_on.run_id, "silver_published_at": built_on.published_at},
     )
 
 
+def _no_news(built_on: PublishManifest, current: PublishManifest) -> None:
+    return None
+
+
+class NewsFrom:
+    """News changes from a month on (None: not datable); records what it compared."""
+
+    def __init__(self, month_start: str | None) -> None:
+        self.month_start = month_start
+        self.compared: tuple[str, str] | None = None
+
+    def __call__(self, built_on: PublishManifest, current: PublishManifest) -> RebuildWindow:
+        self.compared = (built_on.run_id, current.run_id)
+        return RebuildWindow(self.month_start, "news")
+
+
 def test_gold_rebuilds_from_the_earliest_month_silver_changed_since() -> None:
     history = [_silver(1, None), _silver(2, "2024-06-01"), _silver(3, "2024-04-01")]
-    window = gold_window(history, _gold(history[0]), full_refresh=False)
+    window = gold_window(history, _gold(history[0]), full_refresh=False, news_changes=_no_news)
     assert window.rebuild_from == "2024-04-01"
     assert window.inputs == {"silver_run": "s3", "silver_published_at": history[2].published_at}
 
 
 def test_a_full_silver_rebuild_or_rollback_since_rebuilds_every_gold_month() -> None:
     history = [_silver(1, "2024-06-01"), _silver(2, None), _silver(3, "2024-06-01")]
-    assert gold_window(history, _gold(history[0]), full_refresh=False).rebuild_from is None
+    assert (
+        gold_window(
+            history, _gold(history[0]), full_refresh=False, news_changes=_no_news
+        ).rebuild_from
+        is None
+    )
 
 
 def test_unchanged_silver_rebuilds_only_golds_latest_month() -> None:
     history = [_silver(1, "2024-06-01")]
-    assert gold_window(history, _gold(history[0]), full_refresh=False).rebuild_from == "2024-06-01"
+    assert (
+        gold_window(
+            history, _gold(history[0]), full_refresh=False, news_changes=_no_news
+        ).rebuild_from
+        == "2024-06-01"
+    )
 
 
 def test_unknown_predecessors_and_full_refresh_rebuild_everything() -> None:
     history = [_silver(1, "2024-06-01")]
-    assert gold_window(history, None, full_refresh=False).rebuild_from is None
-    assert gold_window(history, _gold(_silver(7, None)), full_refresh=False).rebuild_from is None
-    assert gold_window(history, _gold(history[0]), full_refresh=True).rebuild_from is None
+    assert (
+        gold_window(history, None, full_refresh=False, news_changes=_no_news).rebuild_from is None
+    )
+    assert (
+        gold_window(
+            history, _gold(_silver(7, None)), full_refresh=False, news_changes=_no_news
+        ).rebuild_from
+        is None
+    )
+    assert (
+        gold_window(
+            history, _gold(history[0]), full_refresh=True, news_changes=_no_news
+        ).rebuild_from
+        is None
+    )
+
+
+def test_news_changed_before_the_silver_window_moves_gold_back_to_it() -> None:
+    history = [_silver(1, None), _silver(2, "2024-06-01"), _silver(3, "2024-05-01")]
+    news = NewsFrom("2024-02-01")
+    window = gold_window(history, _gold(history[0]), full_refresh=False, news_changes=news)
+    assert (window.rebuild_from, window.reason) == ("2024-02-01", "news")
+    assert news.compared == ("s1", "s3")  # the version gold was built on vs the latest
+    later = gold_window(
+        history, _gold(history[0]), full_refresh=False, news_changes=NewsFrom("2024-06-01")
+    )
+    assert later.rebuild_from == "2024-05-01"  # news after the silver window adds nothing
+    unknown = gold_window(
+        history, _gold(history[0]), full_refresh=False, news_changes=NewsFrom(None)
+    )
+    assert unknown.rebuild_from is None  # news changes that cannot be dated: every month
+
+
+def test_news_is_not_compared_when_silver_is_unchanged() -> None:
+    history = [_silver(1, "2024-06-01")]
+    news = NewsFrom("2024-01-01")
+    window = gold_window(history, _gold(history[0]), full_refresh=False, news_changes=news)
+    assert window.rebuild_from == "2024-06-01"
+    assert news.compared is None
+
+
+def test_a_gold_table_not_yet_partitioned_rebuilds_every_month() -> None:
+    history = [_silver(1, None), _silver(2, "2024-06-01")]
+    previous = _gold(history[0])
+    del previous.partitions["gold.fct_ticker_sentiment_daily"]
+    window = gold_window(history, previous, full_refresh=False, news_changes=_no_news)
+    assert window.rebuild_from is None
+    assert "gold.fct_ticker_sentiment_daily" in window.reason

@@ -26,8 +26,15 @@ REBUILDS_ALL = frozenset({"trading_sessions", "instruments"})
 PRICE_TABLE = "silver.prices_daily"
 GOLD_PRICE_TABLE = "gold.fct_ticker_daily"
 # Gold tables whose previous version must be partitioned for a run to keep older months.
-GOLD_PARTITIONED = (GOLD_PRICE_TABLE, "gold.fct_ticker_sentiment_daily")
+GOLD_PARTITIONED = (
+    GOLD_PRICE_TABLE,
+    "gold.fct_ticker_sentiment_daily",
+    "gold.fct_sentiment_signal",
+)
+# Rows only for sessions with news: a month whose news moved away may be dropped.
+SPARSE_PARTITIONED = frozenset({"gold.fct_ticker_sentiment_daily"})
 NEWS_TABLES = ("silver.news_articles", "silver.news_sentiment")
+NEWS_DATASETS = frozenset({"news_articles", "news_sentiment"})  # all the news tables read
 
 
 @dataclass(frozen=True)
@@ -58,7 +65,10 @@ def silver_window(
     client: EngineClient, previous: PublishManifest | None, full_refresh: bool
 ) -> RebuildWindow:
     batches = client.query("select batch_id, dataset from bronze.batches")
-    inputs = {"bronze_batches": sorted(b for b, _ in batches)}
+    inputs = {
+        "bronze_batches": sorted(b for b, _ in batches),
+        "news_batches": sorted(b for b, d in batches if d in NEWS_DATASETS),
+    }
     if full_refresh:
         return RebuildWindow(None, "--full-refresh", inputs)
     if previous is None or PRICE_TABLE not in previous.partitions:
@@ -200,7 +210,11 @@ def news_window(
     """From one query comparing two silver versions of the news tables: the earliest
     publication date among articles added, removed or re-dated, and among articles whose
     scores changed. An article counts for a session on or after its publication date, so
-    the month of that date is a safe start."""
+    the month of that date is a safe start. Skipped when no news batch arrived since."""
+    if "news_batches" in built_on.inputs and (
+        built_on.inputs["news_batches"] == current.inputs.get("news_batches")
+    ):
+        return None
     locations = {}
     for name, manifest in (("old", built_on), ("new", current)):
         for table in NEWS_TABLES:

@@ -30,7 +30,13 @@ from marketpulse.errors import (
     engine_error_message,
 )
 from marketpulse.gates import ExpectationOutcome, Gate, GateResult, load_suites
-from marketpulse.incremental import RebuildWindow, gold_window, news_window, silver_window
+from marketpulse.incremental import (
+    SPARSE_PARTITIONED,
+    RebuildWindow,
+    gold_window,
+    news_window,
+    silver_window,
+)
 from marketpulse.ingestion import calendar, catalog
 from marketpulse.ingestion.bronze import (
     COMMITTED,
@@ -328,6 +334,7 @@ class Pipeline:
                         gate.summary(),
                         rebuild_from=window.rebuild_from,
                         inputs=window.inputs,
+                        sparse=SPARSE_PARTITIONED,
                     )
                     removed = collect_garbage(
                         self.lake, layer, self.settings.keep_versions, report.run_id
@@ -376,6 +383,9 @@ class Pipeline:
             "build",
             "--select",
             layer,
+            # Unit tests check model logic on fixtures: `make test` runs them, not each build.
+            "--exclude-resource-type",
+            "unit_test",
             "--vars",
             json.dumps({"run_id": run_id, "rebuild_from": window.rebuild_from}),
             "--project-dir",

@@ -22,7 +22,7 @@ import fcntl
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -145,9 +145,12 @@ def served_partitions(
     columns: list[list[str]],
     rebuild_from: str | None,
     built: dict[str, str],
+    sparse: bool = False,
 ) -> dict[str, str]:
     """Every partition the new version of a partitioned table serves: the months an audit
-    build rebuilt, and the published months before its rebuild window."""
+    build rebuilt, and the published months before its rebuild window. A `sparse` table
+    (rows only where something happened, like news) may lose a month it no longer has
+    rows for; any other table losing one means an upstream went missing."""
     if rebuild_from is None:
         return dict(built)
     if previous is None or qualified not in previous.partitions:
@@ -169,7 +172,7 @@ def served_partitions(
         if spec.split("=", 1)[1] < first_rebuilt
     }
     lost = sorted(set(previous.partitions[qualified]) - set(kept) - set(built))
-    if lost:  # an upstream gone missing for some months must not empty them
+    if lost and not sparse:  # an upstream gone missing for some months must not empty them
         raise PublishError(
             f"{qualified}: this run's build has no rows for published months {lost}; an "
             "incremental build never drops a published month. Nothing was published; check "
@@ -229,9 +232,11 @@ class Publisher:
         *,
         rebuild_from: str | None = None,
         inputs: dict[str, Any] | None = None,
+        sparse: Collection[str] = (),
     ) -> PublishManifest:
         """Publish a gated audit build. With `rebuild_from`, partitioned tables keep their
-        published months before it and take the audit build's months from it on."""
+        published months before it and take the audit build's months from it on; the
+        `sparse` ones may lose months (see `served_partitions`)."""
         audit = layer + AUDIT_SUFFIX
         locations = {f"{layer}.{t}": self.location(f"{audit}.{t}") for t in tables}
         # The gate validated this run's directories; a dbt run by hand since then may have
@@ -253,7 +258,7 @@ class Publisher:
                 continue
             built = {spec: f"{location}/{spec}" for spec in self._partitions(audit_table)}
             partitions[qualified] = served_partitions(
-                previous, qualified, schemas[qualified], rebuild_from, built
+                previous, qualified, schemas[qualified], rebuild_from, built, qualified in sparse
             )
         manifest = PublishManifest(
             layer=layer,

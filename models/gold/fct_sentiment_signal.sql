@@ -2,16 +2,80 @@
     Sentiment beside what followed: one row per (ticker, session) with the session's
     news sentiment, the next session's return, and their rolling 63-session correlation
     (sessions without news are skipped by the correlation).
+
+    Partitioned by month. A row depends on the next bar's return, so a run with a rebuild
+    window also rewrites the month of each ticker's last bar before the window (for the
+    tickers with bars in it); 62 earlier bars per ticker are read as the correlation's
+    context, so the rewritten rows equal a full rebuild's.
 -#}
+{{ config(partition_by=['trade_month']) }}
+-- depends_on: {{ ref('prices_daily') }}
+{%- set rebuild_from = mp_rebuild_from() -%}
+{#- As literals, so that Spark prunes the older partitions. -#}
+{%- set rewrite_month, context_floor = '0000-00', '0000-00' -%}
+{%- if rebuild_from is not none and execute -%}
+    {%- set window_month = rebuild_from[:7] -%}
+    {%- set months_query -%}
+        with prices as (
+            select ticker, trade_date, trade_month from {{ ref('prices_daily') }}
+        ),
+
+        last_before_window as (
+            select ticker, max(trade_date) as last_bar
+            from prices
+            where
+                trade_date < date'{{ rebuild_from }}'
+                and ticker in (
+                    select ticker from prices where trade_month >= '{{ window_month }}'
+                )
+            group by ticker
+        ),
+
+        rewrite as (
+            select
+                coalesce(
+                    min({{ mp_trade_month('last_bar') }}), '{{ window_month }}'
+                ) as first_month
+            from last_before_window
+        ),
+
+        bars_before_rewrite as (
+            select
+                prices.trade_month,
+                row_number() over (
+                    partition by prices.ticker order by prices.trade_date desc
+                ) as bars_back
+            from prices
+            cross join rewrite
+            where
+                prices.trade_month < rewrite.first_month
+                and prices.ticker in (
+                    select later.ticker from prices as later cross join rewrite
+                    where later.trade_month >= rewrite.first_month
+                )
+        )
+
+        select
+            rewrite.first_month,
+            coalesce(min(bars_before_rewrite.trade_month), rewrite.first_month)
+        from rewrite
+        left join bars_before_rewrite on bars_before_rewrite.bars_back <= 62
+        group by rewrite.first_month
+    {%- endset -%}
+    {%- set months = run_query(months_query).rows[0] -%}
+    {%- set rewrite_month, context_floor = months[0], months[1] -%}
+{%- endif %}
+
 with
 
 ticker_days as (
-    -- Every month: this model is rebuilt whole.
     select * from {{ mp_whole('fct_ticker_daily') }}
+    where trade_month >= '{{ context_floor }}'
 ),
 
 sentiment as (
     select * from {{ mp_whole('fct_ticker_sentiment_daily') }}
+    where trade_month >= '{{ context_floor }}'
 ),
 
 joined as (
@@ -20,6 +84,7 @@ joined as (
         ticker_days.trade_date,
         sentiment.article_count,
         sentiment.mean_score,
+        ticker_days.trade_month,
         lead(ticker_days.return_1d) over (
             partition by ticker_days.ticker order by ticker_days.trade_date
         ) as next_return_1d
@@ -32,7 +97,13 @@ joined as (
 
 final as (
     select
-        *,
+        ticker,
+        trade_date,
+        article_count,
+        mean_score,
+        next_return_1d,
+        -- A partition column: Spark stores it last.
+        trade_month,
         corr(mean_score, next_return_1d) over (
             partition by ticker order by trade_date
             rows between 62 preceding and current row
@@ -41,3 +112,4 @@ final as (
 )
 
 select * from final
+where trade_month >= '{{ rewrite_month }}'

@@ -1,7 +1,9 @@
-"""The dbt project as analysts use it: docs generate, and the analyses compile and run."""
+"""The dbt project as analysts use it: docs generate, the analyses compile and run, and
+the dbt unit tests pass on the engine."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -44,3 +46,18 @@ def test_analyses_compile_and_return_rows(
         sql = path.read_text()
         assert "gold_audit" not in sql  # analysts read published gold
         assert client.query(sql), path.stem
+
+
+def test_dbt_unit_tests_run_on_the_engine_and_pass(
+    settings: Settings, default_run: BuildReport, tmp_path: Path
+) -> None:
+    """Split adjustment, returns across a split, news-to-session assignment and the
+    restatement winner, on fixtures (models/*/_*__unit_tests.yml)."""
+    _dbt(settings, tmp_path, "test", "--select", "test_type:unit")
+    results = json.loads((tmp_path / "run_results.json").read_text())["results"]
+    assert {r["unique_id"].rsplit(".", 1)[1]: r["status"] for r in results} == {
+        "news_counts_for_the_first_session_closing_after_it": "pass",
+        "returns_across_a_split_use_adjusted_prices": "pass",
+        "splits_adjust_earlier_bars_and_dividends_do_not": "pass",
+        "a_later_delivery_restates_and_wins": "pass",
+    }

@@ -28,7 +28,9 @@ PARTITIONED = (
     "gold.fct_sector_daily",
     "gold.fct_ticker_sentiment_daily",
 )
-DERIVED = (*PARTITIONED, "gold.fct_sentiment_signal", "gold.dim_instruments")
+# Its rows depend on the next bar: it also rewrites the month before the window.
+SIGNAL = "gold.fct_sentiment_signal"
+DERIVED = (*PARTITIONED, SIGNAL, "gold.dim_instruments")
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +83,22 @@ def _untouched(reader: EngineClient, served: dict[str, dict[str, str]], month: s
     return state
 
 
+def _month_before(month: str) -> str:
+    year, number = int(month[:4]), int(month[5:])
+    return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
+
+
+def _assert_rebuilt_from(
+    before: dict[str, str], after: dict[str, str], month: str, run_id: str, table: str
+) -> None:
+    """Months before `month` kept where they were; it and later months rebuilt by the run."""
+    for spec, location in after.items():
+        if spec.split("=")[1] < month:
+            assert location == before[spec], f"{table} {spec} was rewritten"
+        else:
+            assert f"_v={run_id}/" in location, f"{table} {spec} was not rebuilt"
+
+
 def _served(pipeline: Pipeline, table: str) -> dict[str, str]:
     layer = table.split(".")[0]
     return Publisher(pipeline.client(), pipeline.lake).history(layer)[-1].partitions[table]
@@ -88,7 +106,7 @@ def _served(pipeline: Pipeline, table: str) -> dict[str, str]:
 
 def test_a_new_session_rebuilds_only_its_month(lake: dict[str, Any]) -> None:
     pipeline, last = lake["pipeline"], lake["last"]
-    before = {t: _served(pipeline, t) for t in PARTITIONED}
+    before = {t: _served(pipeline, t) for t in (*PARTITIONED, SIGNAL)}
     bars = list(last.records)
     withheld = bars.pop()  # one ticker's bar is late: the session is incomplete
     lake["withheld"] = withheld
@@ -106,12 +124,17 @@ def test_a_new_session_rebuilds_only_its_month(lake: dict[str, Any]) -> None:
     assert [json.loads(e) for e in completeness.observed["examples"]] == [missing]
     assert report.published["silver"].rebuild_from == "2024-06-01"
     assert report.published["gold"].rebuild_from == "2024-06-01"
-    for table in PARTITIONED:
+    for table in (*PARTITIONED, SIGNAL):
         after = _served(pipeline, table)
         changed = sorted(spec for spec in after if after[spec] != before[table].get(spec))
-        # News published after the last close counts for the next session, in July.
-        assert changed[0] == "trade_month=2024-06", table
-        assert all(spec >= "trade_month=2024-06" for spec in changed), table
+        if table == "gold.fct_ticker_sentiment_daily":
+            # News published after the last close counts for the next session, in July.
+            assert changed[0] == "trade_month=2024-06", table
+            assert set(changed) <= {"trade_month=2024-06", "trade_month=2024-07"}, table
+        elif table == SIGNAL:  # May's last bars pair with June's first returns
+            assert changed == ["trade_month=2024-05", "trade_month=2024-06"], table
+        else:
+            assert changed == ["trade_month=2024-06"], table
         assert all(f"_v={report.run_id}/" in after[spec] for spec in changed), table
 
 
@@ -130,7 +153,9 @@ def test_a_restated_bar_30_sessions_back_rebuilds_from_its_month_only(
     month = trade_date[:7]
     assert month < "2024-06"  # 30 sessions back reaches into an earlier month
     before = {t: _served(pipeline, t) for t in PARTITIONED}
+    signal_before, signal_from = _served(pipeline, SIGNAL), _month_before(month)
     untouched = _untouched(reader, before, month)
+    signal_untouched = _untouched(reader, {SIGNAL: signal_before}, signal_from)
     assert len(untouched) >= len(PARTITIONED)  # every table has months before the restatement
     open_, volume = reader.query(
         "select open, volume from silver.prices_daily "
@@ -155,17 +180,17 @@ def test_a_restated_bar_30_sessions_back_rebuilds_from_its_month_only(
     assert report.published["silver"].rebuild_from == f"{month}-01"
     assert report.published["gold"].rebuild_from == f"{month}-01"
     for table in PARTITIONED:
-        after = _served(pipeline, table)
-        for spec, location in after.items():
-            if spec.split("=")[1] < month:
-                assert location == before[table][spec], f"{table} {spec} was rewritten"
-            else:
-                assert f"_v={report.run_id}/" in location, f"{table} {spec} was not rebuilt"
+        _assert_rebuilt_from(before[table], _served(pipeline, table), month, report.run_id, table)
+    # The bars before the restated month may have a new next return: their month too.
+    _assert_rebuilt_from(
+        signal_before, _served(pipeline, SIGNAL), signal_from, report.run_id, SIGNAL
+    )
     assert reader.query(
         "select close from silver.prices_daily "
         f"where ticker = '{ticker}' and trade_date = '{trade_date}'"
     ) == [(restated_close,)]
     assert _untouched(reader, before, month) == untouched
+    assert _untouched(reader, {SIGNAL: signal_before}, signal_from) == signal_untouched
     restatement = reader.query(
         "select old_value, new_value from silver.restatements "
         f"where ticker = '{ticker}' and trade_date = '{trade_date}' and column_name = 'close'"
@@ -186,8 +211,8 @@ def test_late_news_for_an_old_session_rebuilds_gold_from_its_month(
         f"where ticker = '{ticker}' and trade_date = '{session}'"
     )
     articles_before = sum(n for (n,) in reader.query(counted))
-    before = {t: _served(pipeline, t) for t in PARTITIONED}
-    untouched = _untouched(reader, before, "2024-02")
+    before = {t: _served(pipeline, t) for t in (*PARTITIONED, SIGNAL)}
+    untouched = _untouched(reader, {t: before[t] for t in PARTITIONED}, "2024-02")
     article = {
         "line_number": 1,
         "article_id": "late-wire-1",
@@ -207,6 +232,7 @@ def test_late_news_for_an_old_session_rebuilds_gold_from_its_month(
         "score": "0.5",
         "label": "positive",
     }
+    lake["late_article"] = (ticker, session)
     pipeline.ingest("news_articles", "late_wire", [article])
     pipeline.ingest("news_sentiment", "late_wire", [score])
     report = pipeline.build()
@@ -216,13 +242,40 @@ def test_late_news_for_an_old_session_rebuilds_gold_from_its_month(
     assert report.published["gold"].rebuild_from == "2024-02-01"
     assert reader.query(counted) == [(articles_before + 1,)]
     for table in PARTITIONED[1:]:
-        after = _served(pipeline, table)
-        for spec, location in after.items():
-            if spec.split("=")[1] < "2024-02":
-                assert location == before[table][spec], f"{table} {spec} was rewritten"
-            else:
-                assert f"_v={report.run_id}/" in location, f"{table} {spec} was not rebuilt"
-    assert _untouched(reader, before, "2024-02") == untouched
+        _assert_rebuilt_from(
+            before[table], _served(pipeline, table), "2024-02", report.run_id, table
+        )
+    _assert_rebuilt_from(
+        before[SIGNAL], _served(pipeline, SIGNAL), "2024-01", report.run_id, SIGNAL
+    )
+    assert _untouched(reader, {t: before[t] for t in PARTITIONED}, "2024-02") == untouched
+
+
+def test_a_rescored_article_rebuilds_gold_from_its_month(
+    lake: dict[str, Any], reader: EngineClient
+) -> None:
+    pipeline, (ticker, session) = lake["pipeline"], lake["late_article"]
+    rescored = {
+        "line_number": 1,
+        "article_id": "late-wire-1",
+        "ticker": ticker,
+        "model_name": "vader",
+        "model_version": "3.3.2",
+        "score": "-0.5",
+        "label": "negative",
+    }
+    daily = (
+        "select article_count, mean_score from gold.fct_ticker_sentiment_daily "
+        f"where ticker = '{ticker}' and trade_date = '{session}'"
+    )
+    ((articles, mean_before),) = reader.query(daily)
+    pipeline.ingest("news_sentiment", "late_wire", [rescored])  # only the score changes
+    report = pipeline.build()
+    assert not report.blocked
+    assert report.published["gold"].rebuild_from == f"{session[:7]}-01"
+    ((articles_after, mean_after),) = reader.query(daily)
+    assert articles_after == articles
+    assert mean_after == pytest.approx(mean_before - 1.0 / articles, rel=1e-9)
 
 
 def test_incremental_results_equal_a_full_rebuild(

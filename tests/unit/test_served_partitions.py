@@ -49,3 +49,8 @@ def test_an_incremental_build_needs_a_partitioned_predecessor_with_the_same_colu
         served_partitions(None, TABLE, COLUMNS, "2024-05-01", _built(5, 6))
     with pytest.raises(PublishError, match="changed its columns"):
         served_partitions(_previous(COLUMNS[:2]), TABLE, COLUMNS, "2024-05-01", _built(5, 6))
+
+
+def test_a_sparse_table_may_lose_a_month_it_no_longer_has_rows_for() -> None:
+    served = served_partitions(_previous(), TABLE, COLUMNS, "2024-05-01", _built(6), sparse=True)
+    assert served == {"trade_month=2024-04": SERVED["trade_month=2024-04"], **_built(6)}

@@ -6,6 +6,23 @@ passing as (
     where size(failed_rule_ids) = 0
 ),
 
+-- A key repeated inside one delivery is a duplicate: its last line stands for
+-- the delivery, as in prices_daily.
+ranked_lines as (
+    select
+        *,
+        row_number() over (
+            partition by ticker, trade_date, batch_id
+            order by line_number desc
+        ) as line_rank
+    from passing
+),
+
+delivered as (
+    select * from ranked_lines
+    where line_rank = 1
+),
+
 sequenced as (
     select
         ticker,
@@ -25,7 +42,7 @@ sequenced as (
         lag(adj_close) over delivery as previous_adj_close,
         lag(volume) over delivery as previous_volume,
         lag(batch_id) over delivery as previous_batch_id
-    from passing
+    from delivered
     window delivery as (
         partition by ticker, trade_date
         order by ingested_at asc, batch_id asc, line_number asc
@@ -50,8 +67,7 @@ changes as (
             'volume', cast(previous_volume as string), cast(volume as string)
         ) as (column_name, old_value, new_value)
     from sequenced
-    -- A key repeated inside one delivery is a duplicate, not a restatement.
-    where previous_batch_id is not null and previous_batch_id != batch_id
+    where previous_batch_id is not null
 ),
 
 final as (

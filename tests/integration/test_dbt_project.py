@@ -51,8 +51,9 @@ def test_analyses_compile_and_return_rows(
 def test_dbt_unit_tests_run_on_the_engine_and_pass(
     settings: Settings, default_run: BuildReport, tmp_path: Path
 ) -> None:
-    """Split adjustment, returns across a split, news-to-session assignment and the
-    restatement winner, on fixtures (models/*/_*__unit_tests.yml)."""
+    """Split adjustment, returns across a split, news-to-session assignment, the
+    restatement winner and the signal's next return, on fixtures
+    (models/*/_*__unit_tests.yml)."""
     _dbt(settings, tmp_path, "test", "--select", "test_type:unit")
     results = json.loads((tmp_path / "run_results.json").read_text())["results"]
     assert {r["unique_id"].rsplit(".", 1)[1]: r["status"] for r in results} == {
@@ -60,4 +61,5 @@ def test_dbt_unit_tests_run_on_the_engine_and_pass(
         "returns_across_a_split_use_adjusted_prices": "pass",
         "splits_adjust_earlier_bars_and_dividends_do_not": "pass",
         "a_later_delivery_restates_and_wins": "pass",
+        "the_signal_pairs_a_session_with_the_next_return": "pass",
     }

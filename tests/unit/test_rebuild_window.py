@@ -3,7 +3,15 @@ from the news changes since then."""
 
 from __future__ import annotations
 
-from marketpulse.incremental import GOLD_PARTITIONED, GOLD_PRICE_TABLE, RebuildWindow, gold_window
+from typing import Any
+
+from marketpulse.incremental import (
+    GOLD_PARTITIONED,
+    GOLD_PRICE_TABLE,
+    RebuildWindow,
+    gold_window,
+    news_window,
+)
 from marketpulse.publish import PublishManifest
 
 
@@ -126,3 +134,30 @@ def test_a_gold_table_not_yet_partitioned_rebuilds_every_month() -> None:
     window = gold_window(history, previous, full_refresh=False, news_changes=_no_news)
     assert window.rebuild_from is None
     assert "gold.fct_ticker_sentiment_daily" in window.reason
+
+
+class NoQueries:
+    def query(self, sql: str) -> list[tuple[object, ...]]:
+        raise AssertionError(f"unexpected query: {sql}")
+
+
+def _with_news(n: int, news_batches: list[str]) -> PublishManifest:
+    return PublishManifest(
+        layer="silver",
+        run_id=f"s{n}",
+        published_at=f"2026-01-0{n}T00:00:00",
+        tables={},
+        gate={},
+        rebuild_from="2024-06-01",
+        inputs={"news_batches": news_batches},
+    )
+
+
+def test_news_is_compared_only_when_news_batches_arrived() -> None:
+    client: Any = NoQueries()
+    same = news_window(client, _with_news(1, ["n1"]), _with_news(2, ["n1"]))
+    assert same is None
+    # New news batches, but the versions' news tables are not on record: every month.
+    changed = news_window(client, _with_news(1, ["n1"]), _with_news(2, ["n1", "n2"]))
+    assert changed is not None and changed.rebuild_from is None
+    assert "silver.news_articles of silver run s1 is unknown" in changed.reason

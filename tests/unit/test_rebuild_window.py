@@ -15,7 +15,9 @@ from marketpulse.incremental import (
 from marketpulse.publish import PublishManifest
 
 
-def _silver(n: int, rebuild_from: str | None) -> PublishManifest:
+def _silver(
+    n: int, rebuild_from: str | None, news_batches: list[str] | None = None
+) -> PublishManifest:
     return PublishManifest(
         layer="silver",
         run_id=f"s{n}",
@@ -23,6 +25,7 @@ def _silver(n: int, rebuild_from: str | None) -> PublishManifest:
         tables={},
         gate={},
         rebuild_from=rebuild_from,
+        inputs={} if news_batches is None else {"news_batches": news_batches},
     )
 
 
@@ -57,6 +60,12 @@ class NewsFrom:
         return RebuildWindow(self.month_start, "news")
 
 
+def _from(
+    history: list[PublishManifest], previous: PublishManifest | None, full_refresh: bool = False
+) -> str | None:
+    return gold_window(history, previous, full_refresh, news_changes=_no_news).rebuild_from
+
+
 def test_gold_rebuilds_from_the_earliest_month_silver_changed_since() -> None:
     history = [_silver(1, None), _silver(2, "2024-06-01"), _silver(3, "2024-04-01")]
     window = gold_window(history, _gold(history[0]), full_refresh=False, news_changes=_no_news)
@@ -66,41 +75,19 @@ def test_gold_rebuilds_from_the_earliest_month_silver_changed_since() -> None:
 
 def test_a_full_silver_rebuild_or_rollback_since_rebuilds_every_gold_month() -> None:
     history = [_silver(1, "2024-06-01"), _silver(2, None), _silver(3, "2024-06-01")]
-    assert (
-        gold_window(
-            history, _gold(history[0]), full_refresh=False, news_changes=_no_news
-        ).rebuild_from
-        is None
-    )
+    assert _from(history, _gold(history[0])) is None
 
 
 def test_unchanged_silver_rebuilds_only_golds_latest_month() -> None:
     history = [_silver(1, "2024-06-01")]
-    assert (
-        gold_window(
-            history, _gold(history[0]), full_refresh=False, news_changes=_no_news
-        ).rebuild_from
-        == "2024-06-01"
-    )
+    assert _from(history, _gold(history[0])) == "2024-06-01"
 
 
 def test_unknown_predecessors_and_full_refresh_rebuild_everything() -> None:
     history = [_silver(1, "2024-06-01")]
-    assert (
-        gold_window(history, None, full_refresh=False, news_changes=_no_news).rebuild_from is None
-    )
-    assert (
-        gold_window(
-            history, _gold(_silver(7, None)), full_refresh=False, news_changes=_no_news
-        ).rebuild_from
-        is None
-    )
-    assert (
-        gold_window(
-            history, _gold(history[0]), full_refresh=True, news_changes=_no_news
-        ).rebuild_from
-        is None
-    )
+    assert _from(history, None) is None
+    assert _from(history, _gold(_silver(7, None))) is None
+    assert _from(history, _gold(history[0]), full_refresh=True) is None
 
 
 def test_news_changed_before_the_silver_window_moves_gold_back_to_it() -> None:
@@ -141,23 +128,13 @@ class NoQueries:
         raise AssertionError(f"unexpected query: {sql}")
 
 
-def _with_news(n: int, news_batches: list[str]) -> PublishManifest:
-    return PublishManifest(
-        layer="silver",
-        run_id=f"s{n}",
-        published_at=f"2026-01-0{n}T00:00:00",
-        tables={},
-        gate={},
-        rebuild_from="2024-06-01",
-        inputs={"news_batches": news_batches},
-    )
-
-
 def test_news_is_compared_only_when_news_batches_arrived() -> None:
     client: Any = NoQueries()
-    same = news_window(client, _with_news(1, ["n1"]), _with_news(2, ["n1"]))
+    same = news_window(client, _silver(1, "2024-06-01", ["n1"]), _silver(2, "2024-06-01", ["n1"]))
     assert same is None
     # New news batches, but the versions' news tables are not on record: every month.
-    changed = news_window(client, _with_news(1, ["n1"]), _with_news(2, ["n1", "n2"]))
+    changed = news_window(
+        client, _silver(1, "2024-06-01", ["n1"]), _silver(2, "2024-06-01", ["n1", "n2"])
+    )
     assert changed is not None and changed.rebuild_from is None
     assert "silver.news_articles of silver run s1 is unknown" in changed.reason

@@ -5,6 +5,8 @@ release's session; for a ticker's new bar, also the sessions since its last publ
 which move an inferred listing span). A split (new, reached, or released without its jump),
 an instrument change or a new calendar can change any month: those rebuild everything, as
 does a missing or rolled-back predecessor.
+The quarantine log is appended to whatever the window: a build logs the rejections of the
+batches the published version has not read.
 Gold rebuilds from the earliest month any silver promotion since its own changed, and
 from the earliest month whose news changed (news does not move silver's window: the news
 tables are rebuilt whole, so gold compares them with the version it was built on).
@@ -12,6 +14,7 @@ tables are rebuilt whole, so gold compares them with the version it was built on
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,6 +27,7 @@ from marketpulse.publish import PublishManifest
 # Deliveries that can change every month of the price tables.
 REBUILDS_ALL = frozenset({"trading_sessions", "instruments"})
 PRICE_TABLE = "silver.prices_daily"
+QUARANTINE_LOG = "silver.quarantine"  # append-only: a build adds the rejections of new batches
 GOLD_PRICE_TABLE = "gold.fct_ticker_daily"
 # Gold tables whose previous version must be partitioned for a run to keep older months.
 GOLD_PARTITIONED = (
@@ -42,6 +46,8 @@ class RebuildWindow:
     rebuild_from: str | None  # yyyy-mm-01; None: rebuild every month
     reason: str
     inputs: dict[str, Any] = field(default_factory=dict)  # recorded in the manifest
+    # The batches whose rejections the quarantine log appends; None: derive it anew.
+    log_batches: tuple[str, ...] | None = None
 
     @property
     def partition_range(self) -> str:
@@ -82,20 +88,27 @@ def silver_window(
     for batch_id, dataset in batches:
         if batch_id not in consumed:
             new.setdefault(dataset, []).append(batch_id)
+    # The log appends only when its published version is the partitioned log.
+    log_batches = (
+        tuple(sorted(b for ids in new.values() for b in ids))
+        if QUARANTINE_LOG in previous.partitions
+        else None
+    )
+    window = functools.partial(RebuildWindow, inputs=inputs, log_batches=log_batches)
     if REBUILDS_ALL & new.keys():
-        return RebuildWindow(None, f"new {', '.join(sorted(REBUILDS_ALL & new.keys()))}", inputs)
+        return window(None, f"new {', '.join(sorted(REBUILDS_ALL & new.keys()))}")
     if "corporate_actions" in new and client.query(
         "select 1 from bronze.corporate_actions "
         f"where batch_id in ({_in(new['corporate_actions'])}) "
         "and lower(trim(action_type)) <> 'dividend' limit 1"
     ):
-        return RebuildWindow(None, "a new split can adjust every earlier month", inputs)
+        return window(None, "a new split can adjust every earlier month")
     starts = []
     if "prices_daily" in new:
         earliest_bar, span_start, reaches_split = _new_price_facts(client, new["prices_daily"])
         if reaches_split:
             reason = "a split's ex-date is reached: it adjusts every earlier month"
-            return RebuildWindow(None, reason, inputs)
+            return window(None, reason)
         starts += [d for d in (earliest_bar, span_start) if d is not None]
     if "operator_releases" in new and client.query(
         "select 1 from bronze.operator_releases "
@@ -103,7 +116,7 @@ def silver_window(
         "and lower(trim(rule_id)) = 'split_without_jump' limit 1"
     ):
         reason = "a released split without a jump adjusts every earlier month"
-        return RebuildWindow(None, reason, inputs)
+        return window(None, reason)
     if "operator_releases" in new:
         starts += _dates(
             client,
@@ -111,9 +124,9 @@ def silver_window(
             f"where batch_id in ({_in(new['operator_releases'])})",
         )
     if starts:
-        return RebuildWindow(_month_start(min(starts)), "new deliveries", inputs)
+        return window(_month_start(min(starts)), "new deliveries")
     latest = _latest_month(previous, PRICE_TABLE)
-    return RebuildWindow(latest, "nothing new for the price tables: the latest month", inputs)
+    return window(latest, "nothing new for the price tables: the latest month")
 
 
 def _dates(client: EngineClient, sql: str) -> list[date]:

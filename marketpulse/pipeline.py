@@ -31,6 +31,7 @@ from marketpulse.errors import (
 )
 from marketpulse.gates import ExpectationOutcome, Gate, GateResult, load_suites
 from marketpulse.incremental import (
+    QUARANTINE_LOG,
     SPARSE_PARTITIONED,
     RebuildWindow,
     gold_window,
@@ -335,6 +336,7 @@ class Pipeline:
                         rebuild_from=window.rebuild_from,
                         inputs=window.inputs,
                         sparse=SPARSE_PARTITIONED,
+                        appended=() if window.log_batches is None else (QUARANTINE_LOG,),
                     )
                     removed = collect_garbage(
                         self.lake, layer, self.settings.keep_versions, report.run_id
@@ -387,7 +389,13 @@ class Pipeline:
             "--exclude-resource-type",
             "unit_test",
             "--vars",
-            json.dumps({"run_id": run_id, "rebuild_from": window.rebuild_from}),
+            json.dumps(
+                {
+                    "run_id": run_id,
+                    "rebuild_from": window.rebuild_from,
+                    "log_batches": window.log_batches,
+                }
+            ),
             "--project-dir",
             str(self.settings.project_dir),
             "--profiles-dir",
@@ -484,7 +492,7 @@ class Pipeline:
         """Unresolved quarantined records of the latest silver audit build, newest first."""
         return self.client().query(
             "select dataset, batch_id, line_number, rule_ids, reason "
-            "from silver_audit.quarantine where not is_resolved "
+            "from silver_audit.quarantine where not resolved_when_logged "
             f"order by detected_at desc, batch_id, line_number limit {int(limit)}"
         )
 

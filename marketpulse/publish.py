@@ -146,25 +146,28 @@ def served_partitions(
     rebuild_from: str | None,
     built: dict[str, str],
     sparse: bool = False,
+    appended: bool = False,
 ) -> dict[str, str]:
     """Every partition the new version of a partitioned table serves: the months an audit
     build rebuilt, and the published months before its rebuild window. A `sparse` table
     (rows only where something happened, like news) may lose a month it no longer has
-    rows for; any other table losing one means an upstream went missing."""
-    if rebuild_from is None:
+    rows for; any other table losing one means an upstream went missing. An `appended`
+    log keeps every published partition its build did not rewrite, whatever the window."""
+    if rebuild_from is None and not appended:
         return dict(built)
+    kept_from = "its published partitions" if appended else f"months before {rebuild_from}"
     if previous is None or qualified not in previous.partitions:
         raise PublishError(
-            f"{qualified} was built from {rebuild_from} on, but no partitioned version "
-            "of it is published to keep the older months from; run "
-            "`marketpulse build --full-refresh`"
+            f"{qualified} was built to keep {kept_from}, but no partitioned version of "
+            "it is published to keep them from; run `marketpulse build --full-refresh`"
         )
     if previous.schemas.get(qualified) != columns:
         raise PublishError(
-            f"{qualified} changed its columns; months before {rebuild_from} were built "
-            "with the old ones. Nothing was published; run `marketpulse build "
-            "--full-refresh`"
+            f"{qualified} changed its columns; {kept_from} were built with the old ones. "
+            "Nothing was published; run `marketpulse build --full-refresh`"
         )
+    if appended:
+        return {**previous.partitions[qualified], **built}
     first_rebuilt = rebuild_from[:7]  # yyyy-mm, the month partition value
     kept = {
         spec: location
@@ -233,10 +236,12 @@ class Publisher:
         rebuild_from: str | None = None,
         inputs: dict[str, Any] | None = None,
         sparse: Collection[str] = (),
+        appended: Collection[str] = (),
     ) -> PublishManifest:
         """Publish a gated audit build. With `rebuild_from`, partitioned tables keep their
         published months before it and take the audit build's months from it on; the
-        `sparse` ones may lose months (see `served_partitions`)."""
+        `sparse` ones may lose months, the `appended` ones keep every month their build did
+        not rewrite (see `served_partitions`)."""
         audit = layer + AUDIT_SUFFIX
         locations = {f"{layer}.{t}": self.location(f"{audit}.{t}") for t in tables}
         # The gate validated this run's directories; a dbt run by hand since then may have
@@ -258,7 +263,13 @@ class Publisher:
                 continue
             built = {spec: f"{location}/{spec}" for spec in self._partitions(audit_table)}
             partitions[qualified] = served_partitions(
-                previous, qualified, schemas[qualified], rebuild_from, built, qualified in sparse
+                previous,
+                qualified,
+                schemas[qualified],
+                rebuild_from,
+                built,
+                sparse=qualified in sparse,
+                appended=qualified in appended,
             )
         manifest = PublishManifest(
             layer=layer,
@@ -379,7 +390,8 @@ class Publisher:
         wanted = manifest.partitions[qualified]
         schema, table = qualified.split(".")
         columns = manifest.schemas[qualified]
-        partition_column = next(iter(wanted), "trade_month=").split("=", 1)[0]
+        # Spark lists a partitioned table's partition column last; an empty table has no spec.
+        partition_column = columns[-1][0]
         exists = self._exists(schema, table)
         if exists and self._describe(qualified)[0] != columns:
             self.progress(f"publish: {qualified} changes schema; replacing its definition")

@@ -434,17 +434,17 @@ def _href(page_dir: Path, target: Path) -> str:
 def _quarantine_counts(query: QueryFn, schema: str) -> Section:
     relation = f"{schema}.quarantine"
     total, unresolved = query(
-        f"select count(*), coalesce(sum(case when is_resolved then 0 else 1 end), 0) "
+        f"select count(*), coalesce(sum(case when resolved_when_logged then 0 else 1 end), 0) "
         f"from {relation}"
     )[0]
     rows = query(
-        "select dataset, rule_id, count(*), sum(case when is_resolved then 0 else 1 end) "
-        f"from (select dataset, is_resolved, explode(split(rule_ids, ',')) as rule_id "
+        "select dataset, rule_id, count(*), sum(case when resolved_when_logged then 0 else 1 end) "
+        f"from (select dataset, resolved_when_logged, explode(split(rule_ids, ',')) as rule_id "
         f"from {relation}) group by dataset, rule_id order by 3 desc, dataset, rule_id"
     )
     return Section(
         source=relation,
-        columns=("dataset", "rule id", "rows", "unresolved"),
+        columns=("dataset", "rule id", "rows", "unresolved when logged"),
         rows=rows,
         totals={"total": int(total), "unresolved": int(unresolved or 0)},
     )
@@ -460,15 +460,17 @@ def _quarantine_sample(query: QueryFn, schema: str) -> Section:
         "record_key",
         "rule_ids",
         "reason",
-        "is_resolved",
+        "resolved_when_logged",
         "detected_at",
         "raw_record",
     )
     rows = query(
         f"select {', '.join(columns)} from {relation} "
-        f"order by is_resolved, detected_at desc, batch_id, line_number limit {SAMPLE_ROWS}"
+        f"order by resolved_when_logged, detected_at desc, batch_id, line_number "
+        f"limit {SAMPLE_ROWS}"
     )
-    return Section(source=relation, columns=columns, rows=rows, note="unresolved first, newest")
+    note = "unresolved when logged first, newest"
+    return Section(source=relation, columns=columns, rows=rows, note=note)
 
 
 def _restatements(query: QueryFn, schema: str) -> Section:
@@ -1156,9 +1158,9 @@ RUN = """{% extends "base.html" %}
 {% set qc = s.quarantine_counts %}
 {% if qc.error %}{{ unavailable(qc) }}{% else %}
 <p><span class="code">{{ qc.source }}</span> holds {{ total(qc)|rows }},
- {{ total(qc, 'unresolved')|num }} unresolved
+ {{ total(qc, 'unresolved')|num }} unresolved when logged
 {%- if d.quarantine_view.endswith('_audit') %}
- (the audit build that this run's silver gate judged; not published)
+ (the log's months this run's audit build appended to, which its silver gate judged; not published)
 {%- else %} (published){% endif %}.</p>
 {% endif %}
 {% if total(qc) %}

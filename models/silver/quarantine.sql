@@ -1,8 +1,13 @@
+{{ config(partition_by=['detected_month']) }}
+
 {#-
-    Every bronze record the current rules reject, with rule ids and reasons. Rebuilt from
-    append-only bronze on every build: a record stays while a rule rejects it (`is_resolved`
-    marks one whose key a later passing delivery corrected); one whose rule no longer fires
-    (e.g. a score whose article has since arrived) moves to silver.
+    The quarantine log: every bronze record a rule rejected, with rule ids and reasons,
+    appended when a build first reads its batch and never rewritten. Partitioned by the
+    month its delivery landed: a build checks only the batches of `log_batches` and
+    rewrites just the months their rejections land in, copying those months' published
+    rows unchanged beside the new ones; every other month keeps its files. A record whose
+    rule later stops firing (a score whose article arrives) is published in silver and
+    stays in the log.
 -#}
 {%- set checked_models = [
     'int_prices_daily_checked',
@@ -11,6 +16,7 @@
     'int_news_articles_checked',
     'int_news_sentiment_checked',
 ] -%}
+{%- set appends = mp_log_batches() is not none -%}
 
 with
 
@@ -27,6 +33,7 @@ checked as (
         failed_rule_ids,
         failed_reasons
     from {{ ref(checked_model) }}
+    where {{ mp_in_log_batches('batch_id') }}
     {%- if not loop.last %}
     union all
     {%- endif %}
@@ -35,8 +42,11 @@ checked as (
 
 unreadable as (
     select * from {{ ref('stg_bronze__rejected_records') }}
+    where {{ mp_in_log_batches('batch_id') }}
 ),
 
+-- Later deliveries of a logged batch are in the same build: a build reads every batch
+-- no published version has read, and a batch's rows are logged only once.
 latest_passing as (
     select
         dataset,
@@ -59,7 +69,8 @@ failed_records as (
         array_join(checked.failed_rule_ids, ',') as rule_ids,
         array_join(checked.failed_reasons, '; ') as reason,
         coalesce(latest_passing.last_passing_at > checked.ingested_at, false)
-            as is_resolved
+            as resolved_when_logged,
+        {{ mp_trade_month('checked.ingested_at') }} as detected_month
     from checked
     left join latest_passing
         on
@@ -79,14 +90,37 @@ unreadable_lines as (
         ingested_at as detected_at,
         rule_id as rule_ids,
         reason,
-        false as is_resolved
+        false as resolved_when_logged,
+        {{ mp_trade_month('ingested_at') }} as detected_month
     from unreadable
 ),
 
-final as (
+new_rows as (
     select * from failed_records
     union all
     select * from unreadable_lines
+),
+
+{%- if appends %}
+
+-- The published rows of each month the new rows land in, copied unchanged.
+logged as (
+    select * from {{ this.incorporate(path={"schema": this.schema[:-("_audit" | length)]}) }}
+    where
+        detected_month in (select distinct detected_month from new_rows)
+        and not {{ mp_in_log_batches('batch_id') }}
+),
+
+final as (
+    select * from logged
+    union all
+    select * from new_rows
 )
+{%- else %}
+
+final as (
+    select * from new_rows
+)
+{%- endif %}
 
 select * from final

@@ -278,6 +278,62 @@ def test_a_rescored_article_rebuilds_gold_from_its_month(
     assert mean_after == pytest.approx(mean_before - 1.0 / articles, rel=1e-9)
 
 
+def test_the_quarantine_log_is_appended_never_replaced(
+    lake: dict[str, Any], reader: EngineClient
+) -> None:
+    pipeline = lake["pipeline"]
+    log = "select * from silver.quarantine"
+    # A score for an article not delivered yet, among re-delivered scores (a 1-in-26 rate).
+    scores = reader.query(
+        "select article_id, ticker, model_name, model_version, cast(score as string), label "
+        "from silver.news_sentiment order by article_id, ticker, model_name limit 25"
+    )
+    assert len(scores) == 25
+    fields = ("article_id", "ticker", "model_name", "model_version", "score", "label")
+    orphan = ("early-wire-1", scores[0][1], "vader", "3.3.2", "0.25", "positive")
+    pipeline.ingest(
+        "news_sentiment",
+        "early_wire",
+        [
+            {"line_number": i, **dict(zip(fields, s, strict=True))}
+            for i, s in enumerate([*scores, orphan], 1)
+        ],
+    )
+    logged_before = reader.query(log)
+    report = pipeline.build()
+    assert not report.blocked
+    logged = reader.query(log)
+    (new_row,) = [r for r in logged if r not in logged_before]
+    assert (new_row[0], new_row[7]) == ("news_sentiment", "article_unknown")
+    assert set(logged_before) <= set(logged)  # nothing logged before is replaced
+    served = _served(pipeline, "silver.quarantine")
+    # The article arrives: the score is published and stays in the log, whose files stay.
+    (session,) = reader.query("select cast(max(trade_date) as string) from silver.prices_daily")[0]
+    pipeline.ingest(
+        "news_articles",
+        "early_wire",
+        [
+            {
+                "line_number": 1,
+                "article_id": "early-wire-1",
+                "published_at": f"{session}T15:00:00+00:00",
+                "headline": f"{orphan[1]} files an early notice",
+                "summary": "Its score came first.",
+                "publisher": "Early Wire",
+                "url": "https://news.example.com/early-wire/early-notice-1",
+                "tickers": [orphan[1]],
+            }
+        ],
+    )
+    report = pipeline.build()
+    assert not report.blocked
+    assert reader.query(
+        "select count(*) from silver.news_sentiment where article_id = 'early-wire-1'"
+    ) == [(1,)]
+    assert sorted(reader.query(log), key=repr) == sorted(logged, key=repr)
+    assert _served(pipeline, "silver.quarantine") == served
+
+
 def test_incremental_results_equal_a_full_rebuild(
     lake: dict[str, Any], reader: EngineClient
 ) -> None:

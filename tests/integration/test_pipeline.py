@@ -162,7 +162,7 @@ def test_rollback_restores_the_previous_silver_row_for_row(
     rows = snapshot(client, "silver.prices_daily")
     assert _cli(settings, "rollback", "silver") == cli.EXIT_OK
     assert publisher.served("silver.prices_daily") == history[-2].partitions["silver.prices_daily"]
-    assert publisher.served("silver.quarantine") == history[-2].tables["silver.quarantine"]
+    assert publisher.served("silver.quarantine") == history[-2].partitions["silver.quarantine"]
     assert snapshot(client, "silver.prices_daily") == rows
 
 

@@ -1,5 +1,5 @@
 """Gold's rebuild window from the silver promotions since the one it was built on, and
-from the news changes since then."""
+from the news changes since then; the batches silver's quarantine log appends."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ from typing import Any
 from marketpulse.incremental import (
     GOLD_PARTITIONED,
     GOLD_PRICE_TABLE,
+    PRICE_TABLE,
+    QUARANTINE_LOG,
     RebuildWindow,
     gold_window,
     news_window,
+    silver_window,
 )
 from marketpulse.publish import PublishManifest
 
@@ -138,3 +141,54 @@ def test_news_is_compared_only_when_news_batches_arrived() -> None:
     )
     assert changed is not None and changed.rebuild_from is None
     assert "silver.news_articles of silver run s1 is unknown" in changed.reason
+
+
+class BatchesClient:
+    """An engine that knows only bronze.batches."""
+
+    def __init__(self, batches: list[tuple[str, str]]) -> None:
+        self.batches = batches
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        assert sql == "select batch_id, dataset from bronze.batches", sql
+        return self.batches
+
+
+def _published_silver(log_partitioned: bool = True) -> PublishManifest:
+    return PublishManifest(
+        layer="silver",
+        run_id="s1",
+        published_at="2026-01-01T00:00:00",
+        tables={},
+        gate={},
+        partitions={
+            PRICE_TABLE: {"trade_month=2024-06": "p"},
+            **({QUARANTINE_LOG: {"detected_month=2026-01": "q"}} if log_partitioned else {}),
+        },
+        inputs={"bronze_batches": ["b1", "b2"]},
+    )
+
+
+CONSUMED = [("b1", "prices_daily"), ("b2", "instruments")]
+
+
+def test_the_log_appends_the_batches_the_published_silver_has_not_read() -> None:
+    client = BatchesClient([*CONSUMED, ("b4", "instruments"), ("b3", "news_sentiment")])
+    window = silver_window(client, _published_silver(), full_refresh=False)  # type: ignore[arg-type]
+    # New instruments rebuild every month of the price tables; the log still only appends.
+    assert window.rebuild_from is None
+    assert window.log_batches == ("b3", "b4")
+
+
+def test_nothing_new_appends_nothing() -> None:
+    window = silver_window(BatchesClient(CONSUMED), _published_silver(), False)  # type: ignore[arg-type]
+    assert window.rebuild_from == "2024-06-01"
+    assert window.log_batches == ()
+
+
+def test_the_log_is_derived_anew_on_full_refresh_or_from_an_unpartitioned_log() -> None:
+    client = BatchesClient([*CONSUMED, ("b3", "instruments")])
+    assert silver_window(client, _published_silver(), True).log_batches is None  # type: ignore[arg-type]
+    unpartitioned = _published_silver(log_partitioned=False)
+    assert silver_window(client, unpartitioned, False).log_batches is None  # type: ignore[arg-type]
+    assert silver_window(client, None, False).log_batches is None  # type: ignore[arg-type]

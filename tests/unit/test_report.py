@@ -165,7 +165,7 @@ class FakeEngine:
                 "explode(split(rule_ids",
                 [("prices_daily", "price_not_positive", len(quarantine), len(quarantine))],
             ),
-            ("coalesce(sum(case when is_resolved", [(len(quarantine), len(quarantine))]),
+            ("coalesce(sum(case when resolved_when_logged", [(len(quarantine), len(quarantine))]),
             ("quarantine order by", quarantine),
             ("count(*) from silver.restatements", [(1,)]),
             ("count(*) from silver_audit.restatements", [(1,)]),
@@ -315,7 +315,7 @@ def test_passing_run_reads_published_silver_and_lists_its_publication(settings: 
 
     text = page_of(page).all_text
     assert any("from silver.quarantine" in sql for sql in engine.calls)
-    assert "silver.quarantine holds 0 rows, 0 unresolved (published)" in text
+    assert "silver.quarantine holds 0 rows, 0 unresolved when logged (published)" in text
     assert f"silver.prices_daily → file:/lake/tables/silver/p/_v={RUN_1}" in text
     assert f"Serving now: silver ← run {RUN_1} · gold ← run {RUN_1}" in text
     assert "MSFT 2024-06-04" in text  # the first missing (ticker, session)

@@ -54,3 +54,21 @@ def test_an_incremental_build_needs_a_partitioned_predecessor_with_the_same_colu
 def test_a_sparse_table_may_lose_a_month_it_no_longer_has_rows_for() -> None:
     served = served_partitions(_previous(), TABLE, COLUMNS, "2024-05-01", _built(6), sparse=True)
     assert served == {"trade_month=2024-04": SERVED["trade_month=2024-04"], **_built(6)}
+
+
+def test_an_appended_log_keeps_every_month_it_did_not_rewrite_whatever_the_window() -> None:
+    # Rewrites June (its published rows copied beside new ones) and adds July.
+    for rebuild_from in (None, "2024-06-01"):
+        served = served_partitions(
+            _previous(), TABLE, COLUMNS, rebuild_from, _built(6, 7), appended=True
+        )
+        assert served == {**SERVED, **_built(6, 7)}
+    # Nothing new to log: the published log stays as it is.
+    assert served_partitions(_previous(), TABLE, COLUMNS, None, {}, appended=True) == SERVED
+
+
+def test_an_appended_log_needs_its_published_partitioned_version() -> None:
+    with pytest.raises(PublishError, match="keep its published partitions"):
+        served_partitions(None, TABLE, COLUMNS, None, _built(7), appended=True)
+    with pytest.raises(PublishError, match="changed its columns"):
+        served_partitions(_previous(COLUMNS[1:]), TABLE, COLUMNS, None, _built(7), appended=True)

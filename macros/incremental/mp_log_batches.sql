@@ -1,0 +1,34 @@
+{#-
+    The quarantine log appends the records of `var('log_batches')`: the bronze batches no
+    published silver version has read, set by `marketpulse build`. Without the var (a
+    hand-run `dbt build`, `--full-refresh`, the first build) the log is derived from every
+    batch.
+-#}
+{% macro mp_log_batches() -%}
+    {%- set value = var('log_batches', none) -%}
+    {%- if value is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- if value is string or value is not iterable -%}
+        {{ exceptions.raise_compiler_error(
+            "var log_batches must be a list of batch ids, got " ~ value) }}
+    {%- endif -%}
+    {%- for batch_id in value -%}
+        {%- if not modules.re.match('^[A-Za-z0-9._:+-]+$', batch_id | string) -%}
+            {{ exceptions.raise_compiler_error("var log_batches: not a batch id: " ~ batch_id) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(value | list) }}
+{%- endmacro %}
+
+{#- A filter keeping the rows of the batches the log appends (always true without the var). -#}
+{% macro mp_in_log_batches(batch_column) -%}
+    {%- set batch_ids = mp_log_batches() -%}
+    {%- if batch_ids is none -%}
+        true
+    {%- elif batch_ids | length == 0 -%}
+        false
+    {%- else -%}
+        {{ batch_column }} in ('{{ batch_ids | join("', '") }}')
+    {%- endif -%}
+{%- endmacro %}

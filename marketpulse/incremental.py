@@ -28,6 +28,8 @@ from marketpulse.publish import PublishManifest
 REBUILDS_ALL = frozenset({"trading_sessions", "instruments"})
 PRICE_TABLE = "silver.prices_daily"
 QUARANTINE_LOG = "silver.quarantine"  # append-only: a build adds the rejections of new batches
+# Rules that read another dataset: a bar is on a session only per the calendar delivered.
+RECHECKS = {"trading_sessions": "prices_daily"}
 GOLD_PRICE_TABLE = "gold.fct_ticker_daily"
 # Gold tables whose previous version must be partitioned for a run to keep older months.
 GOLD_PARTITIONED = (
@@ -88,12 +90,11 @@ def silver_window(
     for batch_id, dataset in batches:
         if batch_id not in consumed:
             new.setdefault(dataset, []).append(batch_id)
-    # The log appends only when its published version is the partitioned log.
-    log_batches = (
-        tuple(sorted(b for ids in new.values() for b in ids))
-        if QUARANTINE_LOG in previous.partitions
-        else None
-    )
+    # The log appends only to a partitioned published log. A new delivery of a dataset
+    # another's rules read (the calendar) re-checks all of that one's batches.
+    rechecked = {RECHECKS[d] for d in new if d in RECHECKS}
+    to_check = {b for b, d in batches if b not in consumed or d in rechecked}
+    log_batches = tuple(sorted(to_check)) if QUARANTINE_LOG in previous.partitions else None
     window = functools.partial(RebuildWindow, inputs=inputs, log_batches=log_batches)
     if REBUILDS_ALL & new.keys():
         return window(None, f"new {', '.join(sorted(REBUILDS_ALL & new.keys()))}")

@@ -336,7 +336,9 @@ class Pipeline:
                         rebuild_from=window.rebuild_from,
                         inputs=window.inputs,
                         sparse=SPARSE_PARTITIONED,
+                        # The log appends, or was derived anew from all of bronze.
                         appended=() if window.log_batches is None else (QUARANTINE_LOG,),
+                        whole=(QUARANTINE_LOG,) if window.log_batches is None else (),
                     )
                     removed = collect_garbage(
                         self.lake, layer, self.settings.keep_versions, report.run_id

@@ -147,13 +147,15 @@ def served_partitions(
     built: dict[str, str],
     sparse: bool = False,
     appended: bool = False,
+    whole: bool = False,
 ) -> dict[str, str]:
     """Every partition the new version of a partitioned table serves: the months an audit
     build rebuilt, and the published months before its rebuild window. A `sparse` table
     (rows only where something happened, like news) may lose a month it no longer has
     rows for; any other table losing one means an upstream went missing. An `appended`
-    log keeps every published partition its build did not rewrite, whatever the window."""
-    if rebuild_from is None and not appended:
+    log keeps every published partition its build did not rewrite, whatever the window;
+    one built `whole` (derived anew) serves exactly what it built."""
+    if whole or (rebuild_from is None and not appended):
         return dict(built)
     kept_from = "its published partitions" if appended else f"months before {rebuild_from}"
     if previous is None or qualified not in previous.partitions:
@@ -237,11 +239,12 @@ class Publisher:
         inputs: dict[str, Any] | None = None,
         sparse: Collection[str] = (),
         appended: Collection[str] = (),
+        whole: Collection[str] = (),
     ) -> PublishManifest:
         """Publish a gated audit build. With `rebuild_from`, partitioned tables keep their
         published months before it and take the audit build's months from it on; the
         `sparse` ones may lose months, the `appended` ones keep every month their build did
-        not rewrite (see `served_partitions`)."""
+        not rewrite, the `whole` ones were built in full (see `served_partitions`)."""
         audit = layer + AUDIT_SUFFIX
         locations = {f"{layer}.{t}": self.location(f"{audit}.{t}") for t in tables}
         # The gate validated this run's directories; a dbt run by hand since then may have
@@ -270,6 +273,7 @@ class Publisher:
                 built,
                 sparse=qualified in sparse,
                 appended=qualified in appended,
+                whole=qualified in whole,
             )
         manifest = PublishManifest(
             layer=layer,

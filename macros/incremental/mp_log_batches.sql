@@ -14,7 +14,7 @@
             "var log_batches must be a list of batch ids, got " ~ value) }}
     {%- endif -%}
     {%- for batch_id in value -%}
-        {%- if not modules.re.match('^[A-Za-z0-9._:+-]+$', batch_id | string) -%}
+        {%- if not modules.re.fullmatch('[A-Za-z0-9._:+-]+', batch_id | string) -%}
             {{ exceptions.raise_compiler_error("var log_batches: not a batch id: " ~ batch_id) }}
         {%- endif -%}
     {%- endfor -%}

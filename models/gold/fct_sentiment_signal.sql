@@ -15,55 +15,24 @@
 {%- set rewrite_month, context_floor = '0000-00', '0000-00' -%}
 {%- if rebuild_from is not none and execute -%}
     {%- set window_month = rebuild_from[:7] -%}
-    {%- set months_query -%}
-        with prices as (
-            select ticker, trade_date, trade_month from {{ ref('prices_daily') }}
-        ),
-
-        last_before_window as (
+    {%- set rewrite_query -%}
+        select coalesce(min({{ mp_trade_month('last_bar') }}), '{{ window_month }}')
+        from (
             select ticker, max(trade_date) as last_bar
-            from prices
+            from {{ ref('prices_daily') }}
             where
                 trade_date < date'{{ rebuild_from }}'
                 and ticker in (
-                    select ticker from prices where trade_month >= '{{ window_month }}'
+                    select ticker from {{ ref('prices_daily') }}
+                    where trade_month >= '{{ window_month }}'
                 )
             group by ticker
-        ),
-
-        rewrite as (
-            select
-                coalesce(
-                    min({{ mp_trade_month('last_bar') }}), '{{ window_month }}'
-                ) as first_month
-            from last_before_window
-        ),
-
-        bars_before_rewrite as (
-            select
-                prices.trade_month,
-                row_number() over (
-                    partition by prices.ticker order by prices.trade_date desc
-                ) as bars_back
-            from prices
-            cross join rewrite
-            where
-                prices.trade_month < rewrite.first_month
-                and prices.ticker in (
-                    select later.ticker from prices as later cross join rewrite
-                    where later.trade_month >= rewrite.first_month
-                )
         )
-
-        select
-            rewrite.first_month,
-            coalesce(min(bars_before_rewrite.trade_month), rewrite.first_month)
-        from rewrite
-        left join bars_before_rewrite on bars_before_rewrite.bars_back <= 62
-        group by rewrite.first_month
     {%- endset -%}
-    {%- set months = run_query(months_query).rows[0] -%}
-    {%- set rewrite_month, context_floor = months[0], months[1] -%}
+    {%- set rewrite_month = run_query(rewrite_query).columns[0].values()[0] -%}
+    {%- set floor_query = mp_context_floor(
+        ref('prices_daily'), "'" ~ rewrite_month ~ "'", 62) -%}
+    {%- set context_floor = run_query(floor_query).columns[0].values()[0] -%}
 {%- endif %}
 
 with

@@ -15,15 +15,8 @@
     the older partitions. -#}
 {%- set context_floor = '0000-00' -%}
 {%- if rebuild_from is not none and execute -%}
-    {%- set floor_query -%}
-        select coalesce(min(trade_month), '0000-00') from (
-            select
-                trade_month,
-                row_number() over (partition by ticker order by trade_date desc) as bars_back
-            from {{ ref('prices_daily') }}
-            where trade_date < date'{{ rebuild_from }}'
-        ) where bars_back <= {{ ema_window }}
-    {%- endset -%}
+    {%- set floor_query = mp_context_floor(
+        ref('prices_daily'), "'" ~ rebuild_from[:7] ~ "'", ema_window) -%}
     {%- set context_floor = run_query(floor_query).columns[0].values()[0] -%}
 {%- endif %}
 

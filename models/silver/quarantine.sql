@@ -2,10 +2,11 @@
 
 {#-
     The quarantine log: every bronze record a rule rejected, with rule ids and reasons,
-    appended when a build first reads its batch and never rewritten. Partitioned by the
-    month its delivery landed: a build checks only the batches of `log_batches` and
-    rewrites just the months their rejections land in, copying those months' published
-    rows unchanged beside the new ones; every other month keeps its files. A record whose
+    appended when a build first finds it rejected and never rewritten. Partitioned by the
+    month its delivery landed: a build checks only the batches of `log_batches` (those no
+    published version has read, and the bars a new calendar re-judges), logs the rejected
+    records not logged yet, and rewrites just the months they land in, copying those
+    months' published rows unchanged; every other month keeps its files. A record whose
     rule later stops firing (a score whose article arrives) is published in silver and
     stays in the log.
 -#}
@@ -17,6 +18,19 @@
     'int_news_sentiment_checked',
 ] -%}
 {%- set appends = mp_log_batches() is not none -%}
+{%- set published_schema = this.schema[:-('_audit' | length)] -%}
+{%- set published = this.incorporate(path={"schema": published_schema}) -%}
+{%- if appends and execute and adapter.get_relation(
+        database=published.database, schema=published.schema,
+        identifier=published.identifier) is none -%}
+    {{ exceptions.raise_compiler_error(
+        published ~ " is not published yet: build without log_batches first") }}
+{%- endif -%}
+{%- set columns = [
+    'dataset', 'source', 'batch_id', 'line_number', 'raw_record', 'record_key',
+    'detected_at', 'rule_ids', 'reason', 'resolved_when_logged',
+    'detected_month',
+] -%}
 
 with
 
@@ -45,8 +59,7 @@ unreadable as (
     where {{ mp_in_log_batches('batch_id') }}
 ),
 
--- Later deliveries of a logged batch are in the same build: a build reads every batch
--- no published version has read, and a batch's rows are logged only once.
+-- The later deliveries a build reads beside a rejected record's.
 latest_passing as (
     select
         dataset,
@@ -95,7 +108,7 @@ unreadable_lines as (
     from unreadable
 ),
 
-new_rows as (
+rejected as (
     select * from failed_records
     union all
     select * from unreadable_lines
@@ -103,23 +116,30 @@ new_rows as (
 
 {%- if appends %}
 
+new_rows as (
+    select rejected.* from rejected
+    left anti join {{ published }} as published_log
+        on
+            rejected.dataset = published_log.dataset
+            and rejected.batch_id = published_log.batch_id
+            and rejected.line_number = published_log.line_number
+),
+
 -- The published rows of each month the new rows land in, copied unchanged.
 logged as (
-    select * from {{ this.incorporate(path={"schema": this.schema[:-("_audit" | length)]}) }}
-    where
-        detected_month in (select distinct detected_month from new_rows)
-        and not {{ mp_in_log_batches('batch_id') }}
+    select {{ columns | join(', ') }} from {{ published }}
+    where detected_month in (select distinct detected_month from new_rows)
 ),
 
 final as (
     select * from logged
     union all
-    select * from new_rows
+    select {{ columns | join(', ') }} from new_rows
 )
 {%- else %}
 
 final as (
-    select * from new_rows
+    select {{ columns | join(', ') }} from rejected
 )
 {%- endif %}
 

@@ -72,3 +72,10 @@ def test_an_appended_log_needs_its_published_partitioned_version() -> None:
         served_partitions(None, TABLE, COLUMNS, None, _built(7), appended=True)
     with pytest.raises(PublishError, match="changed its columns"):
         served_partitions(_previous(COLUMNS[1:]), TABLE, COLUMNS, None, _built(7), appended=True)
+
+
+def test_a_log_derived_anew_serves_what_it_built_even_inside_a_window() -> None:
+    # The first build after the log became partitioned: nothing partitioned to keep.
+    for previous in (None, _previous()):
+        served = served_partitions(previous, TABLE, COLUMNS, "2024-06-01", _built(7), whole=True)
+        assert served == _built(7)

@@ -6,7 +6,9 @@ which move an inferred listing span). A split (new, reached, or released without
 an instrument change or a new calendar can change any month: those rebuild everything, as
 does a missing or rolled-back predecessor.
 The quarantine log is appended to whatever the window: a build logs the rejections of the
-batches the published version has not read.
+batches the published version has not read. A logged record is final: the rules that read
+another dataset (a bar's session, a score's article) can only stop firing, as sessions and
+articles only accumulate.
 Gold rebuilds from the earliest month any silver promotion since its own changed, and
 from the earliest month whose news changed (news does not move silver's window: the news
 tables are rebuilt whole, so gold compares them with the version it was built on).
@@ -28,8 +30,6 @@ from marketpulse.publish import PublishManifest
 REBUILDS_ALL = frozenset({"trading_sessions", "instruments"})
 PRICE_TABLE = "silver.prices_daily"
 QUARANTINE_LOG = "silver.quarantine"  # append-only: a build adds the rejections of new batches
-# Rules that read another dataset: a bar is on a session only per the calendar delivered.
-RECHECKS = {"trading_sessions": "prices_daily"}
 GOLD_PRICE_TABLE = "gold.fct_ticker_daily"
 # Gold tables whose previous version must be partitioned for a run to keep older months.
 GOLD_PARTITIONED = (
@@ -90,11 +90,9 @@ def silver_window(
     for batch_id, dataset in batches:
         if batch_id not in consumed:
             new.setdefault(dataset, []).append(batch_id)
-    # The log appends only to a partitioned published log. A new delivery of a dataset
-    # another's rules read (the calendar) re-checks all of that one's batches.
-    rechecked = {RECHECKS[d] for d in new if d in RECHECKS}
-    to_check = {b for b, d in batches if b not in consumed or d in rechecked}
-    log_batches = tuple(sorted(to_check)) if QUARANTINE_LOG in previous.partitions else None
+    # The log appends only to a partitioned published log.
+    unread = sorted(b for ids in new.values() for b in ids)
+    log_batches = tuple(unread) if QUARANTINE_LOG in previous.partitions else None
     window = functools.partial(RebuildWindow, inputs=inputs, log_batches=log_batches)
     if REBUILDS_ALL & new.keys():
         return window(None, f"new {', '.join(sorted(REBUILDS_ALL & new.keys()))}")

@@ -2,13 +2,13 @@
 
 {#-
     The quarantine log: every bronze record a rule rejected, with rule ids and reasons,
-    appended when a build first finds it rejected and never rewritten. Partitioned by the
+    appended when a build first reads its batch and never rewritten. Partitioned by the
     month its delivery landed: a build checks only the batches of `log_batches` (those no
-    published version has read, and the bars a new calendar re-judges), logs the rejected
-    records not logged yet, and rewrites just the months they land in, copying those
-    months' published rows unchanged; every other month keeps its files. A record whose
-    rule later stops firing (a score whose article arrives) is published in silver and
-    stays in the log.
+    published version has read) and rewrites just the months their rejections land in,
+    copying those months' published rows unchanged; every other month keeps its files.
+    Rules reading another dataset can only stop firing (sessions and articles only
+    accumulate), so a passed record is never rejected later; one whose rule stops firing
+    (a score whose article arrives) is published in silver and stays in the log.
 -#}
 {%- set checked_models = [
     'int_prices_daily_checked',
@@ -116,25 +116,16 @@ rejected as (
 
 {%- if appends %}
 
-new_rows as (
-    select rejected.* from rejected
-    left anti join {{ published }} as published_log
-        on
-            rejected.dataset = published_log.dataset
-            and rejected.batch_id = published_log.batch_id
-            and rejected.line_number = published_log.line_number
-),
-
 -- The published rows of each month the new rows land in, copied unchanged.
 logged as (
     select {{ columns | join(', ') }} from {{ published }}
-    where detected_month in (select distinct detected_month from new_rows)
+    where detected_month in (select distinct detected_month from rejected)
 ),
 
 final as (
     select * from logged
     union all
-    select {{ columns | join(', ') }} from new_rows
+    select {{ columns | join(', ') }} from rejected
 )
 {%- else %}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,6 @@ import pytest
 
 from marketpulse.config import Settings
 from marketpulse.engine import Engine, EngineClient, free_port
-from marketpulse.ingestion import calendar
 from marketpulse.ingestion.simulator import SimulationConfig, session_window, simulate
 from marketpulse.pipeline import Pipeline
 from marketpulse.publish import Publisher
@@ -331,46 +330,6 @@ def test_the_quarantine_log_is_appended_never_replaced(
     assert reader.query(
         "select count(*) from silver.news_sentiment where article_id = 'early-wire-1'"
     ) == [(1,)]
-    assert sorted(reader.query(log), key=repr) == sorted(logged, key=repr)
-    assert _served(pipeline, "silver.quarantine") == served
-
-
-def test_a_new_calendar_rechecks_every_bar_without_logging_one_twice(
-    lake: dict[str, Any], reader: EngineClient
-) -> None:
-    pipeline = lake["pipeline"]
-    log = "select * from silver.quarantine"
-    # A bar on a Saturday among 25 re-delivered bars (a 1-in-26 rate) is logged.
-    bars = reader.query(
-        "select ticker, cast(trade_date as string), cast(open as string), cast(high as string), "
-        "cast(low as string), cast(close as string), cast(volume as string) "
-        "from silver.prices_daily where trade_month = '2024-03' order by ticker, trade_date "
-        "limit 25"
-    )
-    saturday = (bars[0][0], "2024-03-16", *bars[0][2:])
-    fields = ("ticker", "trade_date", "open", "high", "low", "close", "volume")
-    pipeline.ingest(
-        "prices_daily",
-        "vendor",
-        [
-            {"line_number": i, **dict(zip(fields, bar, strict=True))}
-            for i, bar in enumerate([*bars, saturday], 1)
-        ],
-    )
-    report = pipeline.build()
-    assert not report.blocked
-    logged = reader.query(log)
-    assert [r[7] for r in logged if r[0] == "prices_daily"] == ["not_a_session"]
-    served = _served(pipeline, "silver.quarantine")
-    # A longer calendar re-checks every bar: the Saturday bar is rejected again, not relogged.
-    pipeline.ingest(
-        "trading_sessions",
-        calendar.calendar_source(),
-        calendar.session_records(date(2024, 1, 1), date(datetime.now(UTC).year + 1, 12, 31)),
-    )
-    report = pipeline.build()
-    assert not report.blocked
-    assert report.published["silver"].rebuild_from is None  # a new calendar: every month
     assert sorted(reader.query(log), key=repr) == sorted(logged, key=repr)
     assert _served(pipeline, "silver.quarantine") == served
 

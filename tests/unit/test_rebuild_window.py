@@ -180,13 +180,6 @@ def test_the_log_appends_the_batches_the_published_silver_has_not_read() -> None
     assert window.log_batches == ("b3", "b4")
 
 
-def test_a_new_calendar_rechecks_every_bar_for_the_log() -> None:
-    client = BatchesClient([*CONSUMED, ("b3", "trading_sessions")])
-    window = silver_window(client, _published_silver(), full_refresh=False)  # type: ignore[arg-type]
-    # The bars of b1 were read before, but whether a bar is on a session is the calendar's say.
-    assert window.log_batches == ("b1", "b3")
-
-
 def test_nothing_new_appends_nothing() -> None:
     window = silver_window(BatchesClient(CONSUMED), _published_silver(), False)  # type: ignore[arg-type]
     assert window.rebuild_from == "2024-06-01"

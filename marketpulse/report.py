@@ -6,10 +6,10 @@ those summaries only. Old pages are never re-rendered.
 
 Inputs: the run's gate files (`runs/<id>/gate_<layer>.json`), dbt's run results, the publish
 manifests, and a few SQL queries (quarantine, restatements, calendar coverage, held prices,
-bronze batches, `quality.gate_results`). Every query goes through one `QueryFn`, so a failing
-or missing table renders as "not available" with the engine's reason instead of failing the
-run, and unit tests can stand in for the engine. Values come from data: the templates
-autoescape everything.
+bronze batches, and `quality.gate_results` for bronze verdicts and the gate history). Every
+query goes through one `QueryFn`, so a failing or missing table renders as "not available"
+with the engine's reason instead of failing the run, and unit tests can stand in for the
+engine. Values come from data: the templates autoescape everything.
 """
 
 from __future__ import annotations
@@ -229,6 +229,10 @@ def collect(settings: Settings, run_id: str, query: QueryFn) -> RunData:
         "coverage": _attempt(COVERAGE_SOURCE, lambda: _coverage(query)),
         "missing": _attempt(COVERAGE_SOURCE, lambda: _missing(query)),
         "held": _attempt(f"silver{AUDIT_SUFFIX}.held_prices", lambda: _held(query)),
+        "admission": _attempt(
+            "quality.gate_results",
+            lambda: _admission(query, run_id, _previous_run(settings, run_id)),
+        ),
         "batches": _attempt("bronze.batches", lambda: _batches(query)),
         "history": _attempt("quality.gate_results", lambda: _history(query, run_id, gates)),
         "versions": _attempt("catalog", lambda: _versions(query, schema, run_id)),
@@ -238,6 +242,7 @@ def collect(settings: Settings, run_id: str, query: QueryFn) -> RunData:
         "failed_critical": sum(g.failed_critical for g in gates),
         "failed_warning": sum(g.failed_warning for g in gates),
         "quarantined_rows": _total(sections["quarantine_counts"]),
+        "bronze_quarantined_batches": _total(sections["admission"], "quarantined"),
         "silver_prices_rows": _count(query, "silver.prices_daily"),
     }
     serving = _serving(settings)
@@ -586,6 +591,68 @@ def _columns(query: QueryFn, relation: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _previous_run(settings: Settings, run_id: str) -> str | None:
+    """The build run before this one (run ids start with their UTC start time)."""
+    earlier = [p.name for p in settings.lake.runs.iterdir() if p.is_dir() and p.name < run_id]
+    return max(earlier, default=None)
+
+
+def _admission(query: QueryFn, run_id: str, previous_run: str | None) -> Section:
+    """The bronze gate's verdict on every delivery gated since the previous build started: by
+    this build (its own run id) or by an ingest in between (a run id of its own). Batches it
+    quarantined never reach bronze.batches, so this is where an analyst sees them."""
+    since = _started_at(previous_run) if previous_run else ""
+    until = _started_at(run_id)
+    between = (
+        # Verdict and run times are both whole seconds: the same second counts as before.
+        f"evaluated_at <= timestamp '{until}' and run_id <> '{previous_run or ''}'"
+        + (f" and evaluated_at >= timestamp '{since}'" if since else "")
+        if until
+        else "false"
+    )
+    rows = query(
+        "select table_name, partition_range, run_id, cast(min(evaluated_at) as string), "
+        "count(*), count_if(blocks), count_if(coalesce(error, '') <> ''), "
+        "concat_ws(' | ', collect_list(case when not success then "
+        "concat(coalesce(nullif(description, ''), expectation), ' observed ', observed) end)) "
+        "from quality.gate_results where layer = 'bronze' "
+        f"and (run_id = '{run_id}' or ({between})) "
+        "group by table_name, partition_range, run_id"
+    )
+    verdicts = [
+        (
+            "not evaluated" if errors else "quarantined" if blocking else "admitted",
+            str(table).rsplit(".", 1)[-1],
+            str(batch).removeprefix("batch_id="),
+            gated_at,
+            expectations,
+            blocking,
+            failing or "",
+        )
+        for table, batch, _run, gated_at, expectations, blocking, errors, failing in rows
+    ]
+    order = {"quarantined": 0, "not evaluated": 1, "admitted": 2}
+    # Quarantined first, then newest: the rows an analyst has to act on lead.
+    verdicts.sort(key=lambda v: str(v[3]), reverse=True)
+    verdicts.sort(key=lambda v: order[v[0]])
+    totals = {state: sum(v[0] == state for v in verdicts) for state in order}
+    return Section(
+        source="quality.gate_results",
+        columns=(
+            "verdict",
+            "dataset",
+            "batch_id",
+            "gated at",
+            "expectations",
+            "failed critical",
+            "failing checks (observed)",
+        ),
+        rows=verdicts[:SAMPLE_ROWS],
+        totals={"total": len(verdicts), **totals},
+        note=f"since run {previous_run} started" if previous_run else "every delivery so far",
+    )
+
+
 def _batches(query: QueryFn) -> Section:
     columns = (
         "batch_id",
@@ -743,6 +810,7 @@ TRENDS = (
     ("expectations", "Expectations evaluated"),
     ("failed_critical", "Failed critical"),
     ("failed_warning", "Failed warnings"),
+    ("bronze_quarantined_batches", "Bronze batches quarantined"),
     ("quarantined_rows", "Quarantined rows"),
     ("silver_prices_rows", "Published silver prices rows"),
 )
@@ -1064,6 +1132,9 @@ RUN = """{% extends "base.html" %}
 {% else %}<b>{{ g.expectations }}</b><span class="muted">{{ g.failed_critical }} critical
  failed · {{ g.failed_warning }} warnings</span>{% endif %}</div>
 {% endfor %}
+<div class="kpi">bronze batches quarantined
+<b>{{ d.metrics.bronze_quarantined_batches|num }}</b>
+<span class="muted">by the bronze gate, {{ s.admission.note or 'this run' }}</span></div>
 <div class="kpi">quarantined rows<b>{{ d.metrics.quarantined_rows|num }}</b>
 <span class="muted">{{ d.quarantine_view }}.quarantine</span></div>
 <div class="kpi">published silver prices<b>{{ d.metrics.silver_prices_rows|num }}</b>
@@ -1153,6 +1224,18 @@ RUN = """{% extends "base.html" %}
 {% endif %}
 </section>
 {% endfor %}
+
+<section class="card" id="admission"><h2>Bronze admission</h2>
+{% set ad = s.admission %}
+{% if ad.error %}{{ unavailable(ad) }}{% else %}
+<p>The bronze gate's verdicts on deliveries, {{ ad.note }}:
+ {{ total(ad, 'admitted')|num }} admitted, {{ total(ad, 'quarantined')|num }} quarantined
+ (kept on disk, never registered; fix and deliver again),
+ {{ total(ad, 'not evaluated')|num }} not evaluated (still pending)
+{%- if total(ad) > ad.rows|length %}; quarantined first, then newest{% endif %}.</p>
+{{ rows_table(ad, numeric=(4, 5), empty='no delivery gated') }}
+{% endif %}
+</section>
 
 <section class="card" id="quarantine"><h2>Quarantine</h2>
 {% set qc = s.quarantine_counts %}
@@ -1247,13 +1330,15 @@ INDEX = """{% extends "base.html" %}
 <table><thead><tr><th>run</th><th>started (UTC)</th><th>status</th>
 {% for layer in runs[0].layers %}<th>{{ layer }}</th>{% endfor %}
 <th class="num">expectations</th><th class="num">failed critical</th>
-<th class="num">warnings</th><th class="num">quarantined</th>
+<th class="num">warnings</th><th class="num">bronze batches quarantined</th>
+<th class="num">quarantined rows</th>
 <th class="num">silver prices rows</th></tr></thead><tbody>
 {% for r in runs %}
 <tr><td class="code"><a href="{{ r.page }}">{{ r.run_id }}</a></td><td>{{ r.when }}</td>
 <td>{{ badge(r.status) }}</td>
 {% for layer, status in r.layers.items() %}<td>{{ badge(status) }}</td>{% endfor %}
-{% for key in ('expectations', 'failed_critical', 'failed_warning', 'quarantined_rows',
+{% for key in ('expectations', 'failed_critical', 'failed_warning',
+ 'bronze_quarantined_batches', 'quarantined_rows',
  'silver_prices_rows') %}<td class="num">{{ r.metrics[key]|num }}</td>{% endfor %}
 </tr>
 {% endfor %}

@@ -7,6 +7,7 @@ is left alone.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ import pytest
 
 from marketpulse import cli
 from marketpulse.config import Settings
-from marketpulse.pipeline import BuildReport
+from marketpulse.pipeline import BuildReport, Pipeline
 from marketpulse.report import TRENDS, build_report, reports_dir
 
 from .conftest import engine_on_own_lake
@@ -141,6 +142,7 @@ def test_default_run_report_renders_with_charts_and_working_links(
     assert "Freshness in sessions" in run_dom.text and "sessions_behind" in run_dom.text
     assert "not available" not in run_dom.text, run_dom.text
     assert "expected rows present" in run_dom.text
+    assert "admission" in run_dom.ids and re.search(r"[1-9][0-9]* admitted", run_dom.text)
     assert_links_resolve(page, run_dom)
     assert any("data_docs" in h for h in run_dom.hrefs)
     assert any(h.endswith("gate_silver.json") for h in run_dom.hrefs)
@@ -180,6 +182,8 @@ def test_blocked_run_report_shows_the_failure_and_the_quarantined_bar(
         "AAPL,2024-06-03,100.0,101.0,99.0,-5.0,1000\n"  # a negative close
     )
     assert _cli(own_lake, "ingest", "prices", "--file", str(bad), "--source", "vendor") == 0
+    nameless = {"line_number": 1, "ticker": "", "name": "Nameless Inc.", "sector": "Industrials"}
+    refused = Pipeline(own_lake).ingest("instruments", "vendor", [nameless], register=False)
     assert _cli(own_lake, "build") == cli.EXIT_GATE_BLOCKED
     (run_id,) = [p.name for p in own_lake.lake.runs.iterdir()]
 
@@ -197,5 +201,10 @@ def test_blocked_run_report_shows_the_failure_and_the_quarantined_bar(
     assert '"close":"-5.0"' in dom.text
     # Nothing was ever published here: the sections reading silver.* say why.
     assert "not available (silver.prices_daily, silver.trading_sessions)" in dom.text
+    # The bronze gate's verdicts: the build refused the nameless instrument (never
+    # registered, so bronze.batches cannot show it); the vendor file, gated at ingest, passed.
+    assert re.search(r"[1-9][0-9]* admitted, 1 quarantined", dom.text), dom.text
+    assert f"quarantined instruments {refused.manifest.batch_id}" in dom.text
+    assert "`ticker` is delivered (not empty)" in dom.text
     assert_links_resolve(page, dom)
     screenshot(page, tmp_path, "blocked_run")

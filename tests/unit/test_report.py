@@ -147,6 +147,7 @@ class FakeEngine:
         held: Rows | None = None,
         missing: tuple[str, ...] = (),
         version: str = RUN_1,
+        admission: Rows | None = None,
     ) -> None:
         self.calls: list[str] = []
         self.missing = missing
@@ -181,6 +182,7 @@ class FakeEngine:
                 [("b1", "prices_daily", "vendor", "2026-11-01", 10, 0, 100, "ab" * 32)],
             ),
             ("count(*) from bronze.batches", [(1,)]),
+            ("where layer = 'bronze'", admission or []),
             ("from quality.gate_results", [("silver", 4, 2)]),
             ("count(*) from silver.prices_daily", [(prices_rows,)]),
         ]
@@ -303,6 +305,7 @@ def test_blocked_silver_shows_failures_and_the_audit_quarantine(settings: Settin
         "expectations": 4,
         "failed_critical": 2,
         "failed_warning": 1,
+        "bronze_quarantined_batches": 0,
         "quarantined_rows": 1,
         "silver_prices_rows": 2016,
     }
@@ -473,3 +476,33 @@ def test_an_unreadable_summary_is_named_not_fatal(settings: Settings) -> None:
 
     assert "unreadable summaries skipped: broken.json" in page_of(index).all_text
     assert index_run_ids(settings) == [RUN_1]
+
+
+def test_bronze_verdicts_since_the_previous_run_lead_with_quarantined_batches(
+    settings: Settings,
+) -> None:
+    passing_run(settings, RUN_1, 1)
+    passing_run(settings, RUN_2, 2)
+    admitted = ("bronze_audit.prices_daily", "batch_id=b-ok", RUN_2, "2026-11-02 10:00:01")
+    refused = ("bronze_audit.instruments", "batch_id=b-bad", "ingest-run", "2026-11-01 12:00:00")
+    engine = FakeEngine(
+        admission=[
+            (*admitted, 14, 0, 0, None),
+            (*refused, 9, 1, 0, f'`ticker` is delivered {HOSTILE} observed {{"unexpected": 1}}'),
+        ]
+    )
+
+    page = page_of(build(settings, RUN_2, engine))
+
+    (sql,) = [c for c in engine.calls if "layer = 'bronze'" in c]
+    # This run's own verdicts, and those of ingests since the previous run started.
+    assert f"run_id = '{RUN_2}'" in sql and f"run_id <> '{RUN_1}'" in sql
+    assert "evaluated_at >= timestamp '2026-11-01 10:00:00'" in sql
+    assert "evaluated_at <= timestamp '2026-11-02 10:00:00'" in sql
+    text = page.all_text
+    assert "1 admitted, 1 quarantined" in text and f"since run {RUN_1} started" in text
+    assert text.index("b-bad") < text.index("b-ok")  # the batch to act on comes first
+    assert "quarantined instruments b-bad" in text and "`ticker` is delivered" in text
+    assert HOSTILE not in (settings.home / "reports" / "runs" / f"{RUN_2}.html").read_text()
+    summary = json.loads((settings.home / "reports" / "runs" / f"{RUN_2}.json").read_text())
+    assert summary["metrics"]["bronze_quarantined_batches"] == 1

@@ -5,10 +5,11 @@ release's session; for a ticker's new bar, also the sessions since its last publ
 which move an inferred listing span). A split (new, reached, or released without its jump),
 an instrument change or a new calendar can change any month: those rebuild everything, as
 does a missing or rolled-back predecessor.
-The quarantine log is appended to whatever the window: a build logs the rejections of the
-batches the published version has not read. A logged record is final: the rules that read
-another dataset (a bar's session, a score's article) can only stop firing, as sessions and
-articles only accumulate.
+The logs (quarantine, restatements) are appended to whatever the window: a build logs the
+rejections and restatements of the batches the published version has not read. A logged
+record is final: the rules that read another dataset (a bar's session, a score's article)
+can only stop firing, as sessions and articles only accumulate; a restatement compares a
+delivery with the earlier ones of its key.
 Gold rebuilds from the earliest month any silver promotion since its own changed, and
 from the earliest month whose news changed (news does not move silver's window: the news
 tables are rebuilt whole, so gold compares them with the version it was built on).
@@ -29,7 +30,8 @@ from marketpulse.publish import PublishManifest
 # Deliveries that can change every month of the price tables.
 REBUILDS_ALL = frozenset({"trading_sessions", "instruments"})
 PRICE_TABLE = "silver.prices_daily"
-QUARANTINE_LOG = "silver.quarantine"  # append-only: a build adds the rejections of new batches
+# Append-only: a build adds the rejections and restatements of the batches it reads first.
+LOGS = ("silver.quarantine", "silver.restatements")
 GOLD_PRICE_TABLE = "gold.fct_ticker_daily"
 # Gold tables whose previous version must be partitioned for a run to keep older months.
 GOLD_PARTITIONED = (
@@ -48,12 +50,22 @@ class RebuildWindow:
     rebuild_from: str | None  # yyyy-mm-01; None: rebuild every month
     reason: str
     inputs: dict[str, Any] = field(default_factory=dict)  # recorded in the manifest
-    # The batches whose rejections the quarantine log appends; None: derive it anew.
+    # The batches whose records the logs append; None: derive the logs anew.
     log_batches: tuple[str, ...] | None = None
 
     @property
     def partition_range(self) -> str:
         return "all" if self.rebuild_from is None else f"trade_month >= {self.rebuild_from[:7]}"
+
+    @property
+    def appended_logs(self) -> tuple[str, ...]:
+        """The logs this build appends to: promotion keeps their other published months."""
+        return () if self.log_batches is None else LOGS
+
+    @property
+    def derived_logs(self) -> tuple[str, ...]:
+        """The logs this build derives anew from all of bronze: served as built."""
+        return LOGS if self.log_batches is None else ()
 
 
 def _month_start(day: date | str) -> str:
@@ -90,9 +102,9 @@ def silver_window(
     for batch_id, dataset in batches:
         if batch_id not in consumed:
             new.setdefault(dataset, []).append(batch_id)
-    # The log appends only to a partitioned published log.
+    # The logs append only to partitioned published logs.
     unread = sorted(b for ids in new.values() for b in ids)
-    log_batches = tuple(unread) if QUARANTINE_LOG in previous.partitions else None
+    log_batches = tuple(unread) if set(LOGS) <= previous.partitions.keys() else None
     window = functools.partial(RebuildWindow, inputs=inputs, log_batches=log_batches)
     if REBUILDS_ALL & new.keys():
         return window(None, f"new {', '.join(sorted(REBUILDS_ALL & new.keys()))}")

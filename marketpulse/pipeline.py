@@ -31,7 +31,6 @@ from marketpulse.errors import (
 )
 from marketpulse.gates import ExpectationOutcome, Gate, GateResult, load_suites
 from marketpulse.incremental import (
-    QUARANTINE_LOG,
     SPARSE_PARTITIONED,
     RebuildWindow,
     gold_window,
@@ -336,9 +335,8 @@ class Pipeline:
                         rebuild_from=window.rebuild_from,
                         inputs=window.inputs,
                         sparse=SPARSE_PARTITIONED,
-                        # The log appends, or was derived anew from all of bronze.
-                        appended=() if window.log_batches is None else (QUARANTINE_LOG,),
-                        whole=(QUARANTINE_LOG,) if window.log_batches is None else (),
+                        appended=window.appended_logs,
+                        whole=window.derived_logs,
                     )
                     removed = collect_garbage(
                         self.lake, layer, self.settings.keep_versions, report.run_id

@@ -1,8 +1,8 @@
 {#-
-    The quarantine log appends the records of `var('log_batches')`: the bronze batches no
-    published silver version has read, set by `marketpulse build`. Without the var (a
-    hand-run `dbt build`, `--full-refresh`, the first build) the log is derived from every
-    batch.
+    The append-only logs (`quarantine`, `restatements`) add the records of
+    `var('log_batches')`: the bronze batches no published silver version has read, set by
+    `marketpulse build`. Without the var (a hand-run `dbt build`, `--full-refresh`, the
+    first build) a log is derived from every batch.
 -#}
 {% macro mp_log_batches() -%}
     {%- set value = var('log_batches', none) -%}
@@ -21,7 +21,10 @@
     {{ return(value | list) }}
 {%- endmacro %}
 
-{#- A filter keeping the rows of the batches the log appends (always true without the var). -#}
+{#-
+    A filter keeping the rows of the batches the logs append (always true without the var).
+    `marketpulse.incremental._in` quotes ids for Python's queries the same way.
+-#}
 {% macro mp_in_log_batches(batch_column) -%}
     {%- set batch_ids = mp_log_batches() -%}
     {%- if batch_ids is none -%}
@@ -30,5 +33,22 @@
         false
     {%- else -%}
         {{ batch_column }} in ('{{ batch_ids | join("', '") }}')
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    The log this model builds, as served: the new rows of `new_rows` (a CTE holding
+    `columns`) and, when appending, the published rows of each month they land in, copied
+    unchanged so that promotion can re-point just those months.
+-#}
+{% macro mp_log(new_rows, columns, month_column) -%}
+    {%- if mp_log_batches() is none -%}
+    select {{ columns | join(', ') }} from {{ new_rows }}
+    {%- else -%}
+    select {{ columns | join(', ') }}
+    from {{ mp_published(this, "build without log_batches first") }}
+    where {{ month_column }} in (select distinct {{ month_column }} from {{ new_rows }})
+    union all
+    select {{ columns | join(', ') }} from {{ new_rows }}
     {%- endif -%}
 {%- endmacro %}

@@ -42,15 +42,8 @@
     {%- if rebuild_from is none -%}
         {{ audit }}
     {%- else -%}
-        {%- set published = audit.incorporate(
-            path={"schema": audit.schema[:-('_audit' | length)]}) -%}
+        {%- set published = mp_published(audit, "build without rebuild_from first") -%}
         {%- if execute -%}
-            {%- if adapter.get_relation(
-                    database=published.database, schema=published.schema,
-                    identifier=published.identifier) is none -%}
-                {{ exceptions.raise_compiler_error(
-                    published ~ " is not published yet: build without rebuild_from first") }}
-            {%- endif -%}
             {#- A changed model cannot be stitched onto its published months. -#}
             {%- set published_columns = [] -%}
             {%- for c in adapter.get_columns_in_relation(published) -%}
@@ -74,4 +67,19 @@
             select * from {{ audit }}
         )
     {%- endif -%}
+{%- endmacro %}
+
+{#-
+    The published twin (`silver.x`) of an audit relation (`silver_audit.x`); `missing` says
+    what to do when it is not published yet.
+-#}
+{% macro mp_published(audit, missing) -%}
+    {%- set published = audit.incorporate(
+        path={"schema": audit.schema[:-('_audit' | length)]}) -%}
+    {%- if execute and adapter.get_relation(
+            database=published.database, schema=published.schema,
+            identifier=published.identifier) is none -%}
+        {{ exceptions.raise_compiler_error(published ~ " is not published yet: " ~ missing) }}
+    {%- endif -%}
+    {{ return(published) }}
 {%- endmacro %}

@@ -17,15 +17,6 @@
     'int_news_articles_checked',
     'int_news_sentiment_checked',
 ] -%}
-{%- set appends = mp_log_batches() is not none -%}
-{%- set published_schema = this.schema[:-('_audit' | length)] -%}
-{%- set published = this.incorporate(path={"schema": published_schema}) -%}
-{%- if appends and execute and adapter.get_relation(
-        database=published.database, schema=published.schema,
-        identifier=published.identifier) is none -%}
-    {{ exceptions.raise_compiler_error(
-        published ~ " is not published yet: build without log_batches first") }}
-{%- endif -%}
 {%- set columns = [
     'dataset', 'source', 'batch_id', 'line_number', 'raw_record', 'record_key',
     'detected_at', 'rule_ids', 'reason', 'resolved_when_logged',
@@ -114,24 +105,8 @@ rejected as (
     select * from unreadable_lines
 ),
 
-{%- if appends %}
-
--- The published rows of each month the new rows land in, copied unchanged.
-logged as (
-    select {{ columns | join(', ') }} from {{ published }}
-    where detected_month in (select distinct detected_month from rejected)
-),
-
 final as (
-    select * from logged
-    union all
-    select {{ columns | join(', ') }} from rejected
+    {{ mp_log('rejected', columns, 'detected_month') }}
 )
-{%- else %}
-
-final as (
-    select {{ columns | join(', ') }} from rejected
-)
-{%- endif %}
 
 select * from final

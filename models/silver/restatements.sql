@@ -1,4 +1,18 @@
-{#- Every value a later delivery replaced, for bars that passed their rules. -#}
+{{ config(partition_by=['detected_month']) }}
+
+{#-
+    Every value a later delivery replaced, for bars that passed their rules: a log,
+    appended and never replaced, partitioned by the month the replacing delivery landed.
+    A build finds the restatements of `log_batches` (the batches no published version has
+    read) by reading the earlier deliveries of just their keys, and rewrites only the
+    months they land in, copying those months' published rows unchanged.
+-#}
+{%- set columns = [
+    'ticker', 'trade_date', 'column_name', 'old_value', 'new_value', 'old_batch_id',
+    'new_batch_id', 'detected_at', 'detected_month',
+] -%}
+{%- set appends = mp_log_batches() is not none -%}
+
 with
 
 passing as (
@@ -6,16 +20,34 @@ passing as (
     where size(failed_rule_ids) = 0
 ),
 
+{%- if appends %}
+
+-- Only a key a new batch delivers can be restated by it.
+new_keys as (
+    select distinct
+        ticker,
+        trade_date
+    from passing
+    where {{ mp_in_log_batches('batch_id') }}
+),
+{%- endif %}
+
 -- A key repeated inside one delivery is a duplicate: its last line stands for
 -- the delivery, as in prices_daily.
 ranked_lines as (
     select
-        *,
+        passing.*,
         row_number() over (
-            partition by ticker, trade_date, batch_id
-            order by line_number desc
+            partition by passing.ticker, passing.trade_date, passing.batch_id
+            order by passing.line_number desc
         ) as line_rank
     from passing
+    {%- if appends %}
+    left semi join new_keys
+        on
+            passing.ticker = new_keys.ticker
+            and passing.trade_date = new_keys.trade_date
+    {%- endif %}
 ),
 
 delivered as (
@@ -70,7 +102,7 @@ changes as (
     where previous_batch_id is not null
 ),
 
-final as (
+restated as (
     select
         ticker,
         trade_date,
@@ -79,9 +111,16 @@ final as (
         new_value,
         old_batch_id,
         new_batch_id,
-        detected_at
+        detected_at,
+        {{ mp_trade_month('detected_at') }} as detected_month
     from changes
-    where not (old_value <=> new_value)
+    where
+        not (old_value <=> new_value)
+        and {{ mp_in_log_batches('new_batch_id') }}
+),
+
+final as (
+    {{ mp_log('restated', columns, 'detected_month') }}
 )
 
 select * from final

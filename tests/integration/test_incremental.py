@@ -30,7 +30,8 @@ PARTITIONED = (
 )
 # Its rows depend on the next bar: it also rewrites the month before the window.
 SIGNAL = "gold.fct_sentiment_signal"
-DERIVED = (*PARTITIONED, SIGNAL, "gold.dim_instruments")
+# The restatements log appended by each build holds what a full rebuild derives anew.
+DERIVED = (*PARTITIONED, SIGNAL, "gold.dim_instruments", "silver.restatements")
 
 
 @pytest.fixture(scope="module")
@@ -278,6 +279,11 @@ def test_a_rescored_article_rebuilds_gold_from_its_month(
     assert mean_after == pytest.approx(mean_before - 1.0 / articles, rel=1e-9)
 
 
+def _restatements(pipeline: Pipeline, reader: EngineClient) -> Any:
+    """The restatements log's served partitions and rows."""
+    return _served(pipeline, "silver.restatements"), snapshot(reader, "silver.restatements")
+
+
 def test_the_quarantine_log_is_appended_never_replaced(
     lake: dict[str, Any], reader: EngineClient
 ) -> None:
@@ -300,6 +306,7 @@ def test_the_quarantine_log_is_appended_never_replaced(
         ],
     )
     logged_before = reader.query(log)
+    restatements = _restatements(pipeline, reader)
     report = pipeline.build()
     assert not report.blocked
     logged = reader.query(log)
@@ -332,6 +339,8 @@ def test_the_quarantine_log_is_appended_never_replaced(
     ) == [(1,)]
     assert sorted(reader.query(log), key=repr) == sorted(logged, key=repr)
     assert _served(pipeline, "silver.quarantine") == served
+    # Neither build delivered a bar: the restatements log kept its files and rows.
+    assert _restatements(pipeline, reader) == restatements
 
 
 def test_incremental_results_equal_a_full_rebuild(

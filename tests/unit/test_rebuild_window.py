@@ -1,5 +1,5 @@
 """Gold's rebuild window from the silver promotions since the one it was built on, and
-from the news changes since then; the batches silver's quarantine log appends."""
+from the news changes since then; the batches silver's logs append."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 from marketpulse.incremental import (
     GOLD_PARTITIONED,
     GOLD_PRICE_TABLE,
+    LOGS,
     PRICE_TABLE,
-    QUARANTINE_LOG,
     RebuildWindow,
     gold_window,
     news_window,
@@ -154,7 +154,7 @@ class BatchesClient:
         return self.batches
 
 
-def _published_silver(log_partitioned: bool = True) -> PublishManifest:
+def _published_silver(partitioned_logs: tuple[str, ...] = LOGS) -> PublishManifest:
     return PublishManifest(
         layer="silver",
         run_id="s1",
@@ -163,7 +163,7 @@ def _published_silver(log_partitioned: bool = True) -> PublishManifest:
         gate={},
         partitions={
             PRICE_TABLE: {"trade_month=2024-06": "p"},
-            **({QUARANTINE_LOG: {"detected_month=2026-01": "q"}} if log_partitioned else {}),
+            **{log: {"detected_month=2026-01": "q"} for log in partitioned_logs},
         },
         inputs={"bronze_batches": ["b1", "b2"]},
     )
@@ -178,6 +178,7 @@ def test_the_log_appends_the_batches_the_published_silver_has_not_read() -> None
     # New instruments rebuild every month of the price tables; the log still only appends.
     assert window.rebuild_from is None
     assert window.log_batches == ("b3", "b4")
+    assert (window.appended_logs, window.derived_logs) == (LOGS, ())
 
 
 def test_nothing_new_appends_nothing() -> None:
@@ -189,6 +190,10 @@ def test_nothing_new_appends_nothing() -> None:
 def test_the_log_is_derived_anew_on_full_refresh_or_from_an_unpartitioned_log() -> None:
     client = BatchesClient([*CONSUMED, ("b3", "instruments")])
     assert silver_window(client, _published_silver(), True).log_batches is None  # type: ignore[arg-type]
-    unpartitioned = _published_silver(log_partitioned=False)
-    assert silver_window(client, unpartitioned, False).log_batches is None  # type: ignore[arg-type]
+    # Upgrading: a log published unpartitioned (the quarantine log before the
+    # restatements log) is derived anew with the other, so both can be served as built.
+    for partitioned in ((), LOGS[:1]):
+        window = silver_window(client, _published_silver(partitioned), False)  # type: ignore[arg-type]
+        assert window.log_batches is None
+        assert (window.appended_logs, window.derived_logs) == ((), LOGS)
     assert silver_window(client, None, False).log_batches is None  # type: ignore[arg-type]

@@ -48,6 +48,19 @@ def ensure_tables(client: EngineClient, raw_root: str) -> None:
     )
     for contract in (*CONTRACTS.values(), REJECTED_RECORDS):
         client.execute(table_ddl(contract, raw_root))
+        if contract.schema_version > 1:  # a contract's version moves when it gains a column
+            _add_new_columns(client, contract)
+
+
+def _add_new_columns(client: EngineClient, contract: Contract) -> None:
+    """A lake created before a contract gained a column gets it (after the others, as new
+    contract columns are: older files read it as null)."""
+    table = f"bronze.{contract.dataset}"
+    present = {str(row[0]) for row in client.query(f"describe {table}")}
+    new = [c for c in contract.columns if c.name not in present]
+    if new:
+        columns = ", ".join(f"`{c.name}` {c.spark_type}" for c in new)
+        client.execute(f"alter table {table} add columns ({columns})")
 
 
 def stage_for_review(client: EngineClient, manifest: BatchManifest, raw_root: str) -> None:

@@ -24,6 +24,7 @@ class Contract:
     dataset: str
     file_format: Literal["csv", "json"]
     columns: tuple[Column, ...]
+    # Moves when the contract gains a column (appended last; bronze adds it to old lakes).
     schema_version: int = 1
 
     @property
@@ -144,19 +145,33 @@ TRADING_SESSIONS = Contract(
 )
 
 
-# Decisions an operator records with `marketpulse release`: waive a rule for named keys.
+# Decisions an operator records with `marketpulse release`: waive a rule for a named key
+# (ticker and session), or for a named delivery (a batch-level rule: the quarantine rate).
 OPERATOR_RELEASES = Contract(
     "operator_releases",
     "csv",
     (
         LINE_NUMBER,
-        Column("ticker", "The ticker released."),
-        Column("trade_date", "The session the rule fired on (e.g. the jump date)."),
+        Column("ticker", "The ticker released (a key-level rule).", required=False),
+        Column(
+            "trade_date",
+            "The session the rule fired on, e.g. the jump date (a key-level rule).",
+            required=False,
+        ),
         Column("rule_id", "The rule waived, e.g. split_like_jump."),
         Column("reason", "Why, in the operator's words."),
         Column("released_by", "Who decided."),
+        # Last: files written before it existed read it as null (CSV maps columns by position).
+        Column(
+            "released_batch_id",
+            "The delivery released (a batch-level rule: quarantine_rate).",
+            required=False,
+        ),
     ),
+    schema_version=2,
 )
+# Rules an operator waives for a whole delivery rather than for a key.
+BATCH_RULES = frozenset({"quarantine_rate"})
 
 # Every feed that lands in bronze (rejected records are a by-product, not a feed).
 CONTRACTS: dict[str, Contract] = {

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from marketpulse.config import LAYERS, Settings
 from marketpulse.errors import BatchQuarantined, MarketPulseError
+from marketpulse.ingestion.contracts import BATCH_RULES
 
 if TYPE_CHECKING:
     from marketpulse.pipeline import BuildReport, Pipeline
@@ -127,22 +128,25 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--open", action="store_true", help="open it in a browser")
 
     release = commands.add_parser(
-        "release", help="waive a rule for one key, with a recorded reason (next build publishes)"
+        "release",
+        help="waive a rule for one key or one delivery, with a recorded reason "
+        "(next build publishes)",
     )
-    release.add_argument("--ticker", required=True)
+    release.add_argument("--ticker", help="the key's ticker (key-level rules)")
     release.add_argument(
         "--date",
-        required=True,
         type=date.fromisoformat,
-        help="the session the rule fired on, e.g. the jump date (ISO)",
+        help="the session the rule fired on, e.g. the jump date (ISO; key-level rules)",
     )
+    release.add_argument("--batch", dest="batch_id", help="the delivery (quarantine_rate)")
     release.add_argument(
         "--rule",
         default="split_like_jump",
-        choices=["split_like_jump", "split_without_jump", "restatement_budget"],
+        choices=["split_like_jump", "split_without_jump", "restatement_budget", *BATCH_RULES],
         help="split_like_jump: a jump no split explains is a real move; "
         "split_without_jump: a split whose prices show no jump applies anyway; "
-        "restatement_budget: a restated settled bar is accepted",
+        "restatement_budget: a restated settled bar is accepted; "
+        "quarantine_rate: a delivery over the rate publishes its passing rows",
     )
     release.add_argument("--reason", required=True, help="why; kept in bronze for audit")
     release.add_argument("--by", default=getpass.getuser(), help="who decides")
@@ -226,11 +230,18 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "run":
         return _print_report(pipeline, pipeline.run())
     if args.command == "release":
-        pipeline.release(args.ticker, args.date, args.rule, args.reason, args.by)
-        _say(
-            f"released {args.rule} for {args.ticker.upper()} on {args.date}; "
-            "the next `marketpulse build` publishes its held sessions"
+        pipeline.release(
+            args.rule,
+            args.reason,
+            args.by,
+            ticker=args.ticker,
+            on=args.date,
+            batch_id=args.batch_id,
         )
+        released = (
+            f"batch {args.batch_id}" if args.batch_id else f"{args.ticker.upper()} on {args.date}"
+        )
+        _say(f"released {args.rule} for {released}; the next `marketpulse build` publishes it")
         return EXIT_OK
     if args.command == "rollback":
         with lake_lock(settings.lake):

@@ -21,7 +21,7 @@ from typing import Any
 from marketpulse import history
 from marketpulse.admission import admit
 from marketpulse.config import AUDIT_SUFFIX, LAYERS, Settings
-from marketpulse.engine import Engine, EngineClient, port_is_open
+from marketpulse.engine import Engine, EngineClient, port_is_open, quote
 from marketpulse.errors import (
     BatchQuarantined,
     BuildError,
@@ -46,7 +46,7 @@ from marketpulse.ingestion.bronze import (
     Rejection,
     WriteResult,
 )
-from marketpulse.ingestion.contracts import CONTRACTS
+from marketpulse.ingestion.contracts import BATCH_RULES, CONTRACTS
 from marketpulse.ingestion.s3 import S3BronzeWriter, S3Settings
 from marketpulse.ingestion.simulator import SimulationConfig, simulate
 from marketpulse.publish import (
@@ -211,14 +211,40 @@ class Pipeline:
             raise quarantined[0]
         return results
 
-    def release(self, ticker: str, on: date, rule_id: str, reason: str, by: str) -> WriteResult:
-        """Record an operator's waiver as data: audited in bronze, applied by the next build."""
+    def release(
+        self,
+        rule_id: str,
+        reason: str,
+        by: str,
+        *,
+        ticker: str | None = None,
+        on: date | None = None,
+        batch_id: str | None = None,
+    ) -> WriteResult:
+        """Record an operator's waiver as data: audited in bronze, applied by the next build.
+        A key-level rule is released for a ticker and session, a batch-level one for a
+        delivery."""
         if not reason.strip():
             raise IngestError("a release needs a reason: it is kept for audit")
+        if rule_id in BATCH_RULES:
+            if not batch_id or ticker or on:
+                raise IngestError(f"{rule_id} is waived for a delivery: name it with --batch only")
+            registered = f"select 1 from bronze.batches where batch_id = {quote(batch_id)}"
+            if not self.client().query(registered):
+                raise IngestError(
+                    f"no registered bronze batch {batch_id}: the batch ids a gate blocked on "
+                    "are in `marketpulse build`'s output and quality.gate_results"
+                )
+            key = {"released_batch_id": batch_id}
+        else:
+            if batch_id or not ticker or on is None:
+                raise IngestError(
+                    f"{rule_id} is waived for a key: name it with --ticker and --date"
+                )
+            key = {"ticker": ticker.upper(), "trade_date": on.isoformat()}
         record = {
             "line_number": 1,
-            "ticker": ticker.upper(),
-            "trade_date": on.isoformat(),
+            **key,
             "rule_id": rule_id,
             "reason": reason.strip(),
             "released_by": by,

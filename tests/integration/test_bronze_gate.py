@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -19,7 +20,9 @@ from marketpulse import cli
 from marketpulse.config import PROJECT_DIR, Settings
 from marketpulse.engine import EngineClient
 from marketpulse.errors import BatchQuarantined
+from marketpulse.ingestion import catalog
 from marketpulse.ingestion.bronze import COMMITTED, MANIFEST, QUARANTINED, BatchManifest
+from marketpulse.ingestion.contracts import OPERATOR_RELEASES
 from marketpulse.ingestion.simulator import SimulationConfig, simulate
 from marketpulse.pipeline import Pipeline
 
@@ -209,3 +212,34 @@ def test_a_build_reports_the_pending_batches_the_gate_refuses(
 
 def _instrument(ticker: str, name: str) -> dict[str, str | int]:
     return {"line_number": 1, "ticker": ticker, "name": name, "sector": "Industrials"}
+
+
+def test_a_lake_from_before_a_contract_gained_a_column_gets_it_and_keeps_its_files(
+    lake: Settings, client: EngineClient
+) -> None:
+    """operator_releases gained `released_batch_id`: a lake whose table and files predate it
+    gets the column at the next registration, and its old files read it as null."""
+    before = replace(OPERATOR_RELEASES, columns=OPERATOR_RELEASES.columns[:-1], schema_version=1)
+    client.execute("drop table if exists bronze.operator_releases")  # external: files stay
+    client.execute(catalog.table_ddl(before, lake.raw_root))
+    pipeline = Pipeline(lake)
+    old = {"line_number": 1, "ticker": "CNT", "trade_date": "2024-05-01"}
+    record = {**old, "rule_id": "split_like_jump", "reason": "old", "released_by": "ops"}
+    written = pipeline.writer.write_records(before, "operator", [record]).manifest
+    assert (
+        "released_batch_id"
+        not in (lake.raw / written.dataset)
+        .joinpath(written.partition_path, before.part_name)
+        .read_text()
+    )
+
+    pipeline.register_pending()
+    pipeline.release("restatement_budget", "new", "ops", ticker="CNT", on=date(2024, 5, 2))
+
+    assert client.query(
+        "select ticker, cast(trade_date as string), rule_id, reason, released_batch_id "
+        "from bronze.operator_releases order by trade_date"
+    ) == [
+        ("CNT", "2024-05-01", "split_like_jump", "old", None),
+        ("CNT", "2024-05-02", "restatement_budget", "new", None),
+    ]

@@ -446,6 +446,47 @@ def test_restating_settled_history_over_budget_blocks_until_released(
     assert [c for (c,) in published] == [float(f"{row[4] * 1.01:.4f}") for row in history]
 
 
+def test_a_delivery_over_the_quarantine_rate_publishes_its_passing_rows_once_released(
+    settings: Settings, client: EngineClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bars = client.query(
+        "select ticker, cast(trade_date as string), open, high, low, close, volume "
+        "from silver.prices_daily where trade_date = date'2024-05-01' order by ticker limit 10"
+    )
+    assert len(bars) == 10
+    partial = tmp_path / "partial.csv"
+    partial.write_text(  # the same bars again, the first with a negative close: a 10% rate
+        "ticker,trade_date,open,high,low,close,volume\n"
+        + "".join(
+            f"{t},{d},{o},{h},{lo},{-5.0 if i == 0 else c},{v}\n"
+            for i, (t, d, o, h, lo, c, v) in enumerate(bars)
+        )
+    )
+    assert _cli(settings, "ingest", "prices", "--file", str(partial), "--source", "partial") == 0
+    ((batch_id,),) = client.query("select batch_id from bronze.batches where source = 'partial'")
+    before = {t: snapshot(client, t) for t in PUBLISHED}
+
+    assert _cli(settings, "build") == cli.EXIT_GATE_BLOCKED
+    out = capsys.readouterr().out
+    assert "FAILED  silver__quarantine: Quarantine rate per batch" in out and batch_id in out
+    assert {t: snapshot(client, t) for t in PUBLISHED} == before
+
+    release = ("release", "--batch", batch_id, "--rule", "quarantine_rate")
+    assert _cli(settings, *release, "--reason", "vendor confirmed the other nine") == 0
+    assert _cli(settings, "build") == cli.EXIT_OK
+    time.sleep(METADATA_CACHE_TTL_S)
+    published = client.query(
+        "select ticker, batch_id from silver.prices_daily where trade_date = date'2024-05-01' "
+        f"and ticker in ({', '.join(repr(b[0]) for b in bars)}) order by ticker"
+    )
+    # Nine bars come from the released delivery; the rejected one keeps its earlier bar.
+    assert [b == batch_id for _, b in published] == [False] + [True] * 9
+    assert client.query(
+        "select line_number, resolved_when_logged from silver.quarantine "
+        f"where batch_id = '{batch_id}'"
+    ) == [(1, False)]
+
+
 def test_vendor_exports_land_unchanged_and_are_queryable_from_bronze(
     settings: Settings, client: EngineClient, tmp_path: Path
 ) -> None:

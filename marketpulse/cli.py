@@ -141,9 +141,9 @@ def _parser() -> argparse.ArgumentParser:
     release.add_argument("--batch", dest="batch_id", help="the delivery (quarantine_rate)")
     release.add_argument(
         "--rule",
-        default="split_like_jump",
         choices=["split_like_jump", "split_without_jump", "restatement_budget", *BATCH_RULES],
-        help="split_like_jump: a jump no split explains is a real move; "
+        help="(default: quarantine_rate with --batch, else split_like_jump) "
+        "split_like_jump: a jump no split explains is a real move; "
         "split_without_jump: a split whose prices show no jump applies anyway; "
         "restatement_budget: a restated settled bar is accepted; "
         "quarantine_rate: a delivery over the rate publishes its passing rows",
@@ -230,8 +230,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "run":
         return _print_report(pipeline, pipeline.run())
     if args.command == "release":
+        rule = args.rule or ("quarantine_rate" if args.batch_id else "split_like_jump")
         pipeline.release(
-            args.rule,
+            rule,
             args.reason,
             args.by,
             ticker=args.ticker,
@@ -241,7 +242,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         released = (
             f"batch {args.batch_id}" if args.batch_id else f"{args.ticker.upper()} on {args.date}"
         )
-        _say(f"released {args.rule} for {released}; the next `marketpulse build` publishes it")
+        _say(f"released {rule} for {released}; the next `marketpulse build` publishes it")
         return EXIT_OK
     if args.command == "rollback":
         with lake_lock(settings.lake):

@@ -50,6 +50,7 @@ class RebuildWindow:
     rebuild_from: str | None  # yyyy-mm-01; None: rebuild every month
     reason: str
     inputs: dict[str, Any] = field(default_factory=dict)  # recorded in the manifest
+    logs: tuple[str, ...] = ()  # the layer's append-only logs
     # The batches whose records the logs append; None: derive the logs anew.
     log_batches: tuple[str, ...] | None = None
 
@@ -60,12 +61,12 @@ class RebuildWindow:
     @property
     def appended_logs(self) -> tuple[str, ...]:
         """The logs this build appends to: promotion keeps their other published months."""
-        return () if self.log_batches is None else LOGS
+        return () if self.log_batches is None else self.logs
 
     @property
     def derived_logs(self) -> tuple[str, ...]:
         """The logs this build derives anew from all of bronze: served as built."""
-        return LOGS if self.log_batches is None else ()
+        return self.logs if self.log_batches is None else ()
 
 
 def _month_start(day: date | str) -> str:
@@ -84,28 +85,39 @@ def _in(ids: Sequence[str]) -> str:
 def silver_window(
     client: EngineClient, previous: PublishManifest | None, full_refresh: bool
 ) -> RebuildWindow:
-    batches = client.query("select batch_id, dataset from bronze.batches")
+    batches = client.query(
+        "select batch_id, dataset, date_format(ingested_at, 'yyyy-MM-dd HH:mm:ss.SSSSSS') "
+        "from bronze.batches"
+    )
     inputs = {
-        "bronze_batches": sorted(b for b, _ in batches),
-        "news_batches": sorted(b for b, d in batches if d in NEWS_DATASETS),
+        "bronze_batches": sorted(b for b, _, _ in batches),
+        "news_batches": sorted(b for b, d, _ in batches if d in NEWS_DATASETS),
     }
+    whole = functools.partial(RebuildWindow, None, inputs=inputs, logs=LOGS)
     if full_refresh:
-        return RebuildWindow(None, "--full-refresh", inputs)
+        return whole("--full-refresh")
     if previous is None or PRICE_TABLE not in previous.partitions:
-        return RebuildWindow(None, "no partitioned silver version is published yet", inputs)
+        return whole("no partitioned silver version is published yet")
     consumed = set(previous.inputs.get("bronze_batches", []))
     if not consumed:
-        return RebuildWindow(None, "the published version does not record its inputs", inputs)
+        return whole("the published version does not record its inputs")
     if consumed - set(inputs["bronze_batches"]):
-        return RebuildWindow(None, "bronze batches the published version read are gone", inputs)
+        return whole("bronze batches the published version read are gone")
     new: dict[str, list[str]] = {}
-    for batch_id, dataset in batches:
+    for batch_id, dataset, _ in batches:
         if batch_id not in consumed:
             new.setdefault(dataset, []).append(batch_id)
-    # The logs append only to partitioned published logs.
     unread = sorted(b for ids in new.values() for b in ids)
-    log_batches = tuple(unread) if set(LOGS) <= previous.partitions.keys() else None
-    window = functools.partial(RebuildWindow, inputs=inputs, log_batches=log_batches)
+    # The logs append only to partitioned published logs, and in delivery order.
+    appendable = set(LOGS) <= previous.partitions.keys() and not _read_out_of_order(
+        batches, consumed
+    )
+    window = functools.partial(
+        RebuildWindow,
+        inputs=inputs,
+        logs=LOGS,
+        log_batches=tuple(unread) if appendable else None,
+    )
     if REBUILDS_ALL & new.keys():
         return window(None, f"new {', '.join(sorted(REBUILDS_ALL & new.keys()))}")
     if "corporate_actions" in new and client.query(
@@ -138,6 +150,15 @@ def silver_window(
         return window(_month_start(min(starts)), "new deliveries")
     latest = _latest_month(previous, PRICE_TABLE)
     return window(latest, "nothing new for the price tables: the latest month")
+
+
+def _read_out_of_order(batches: Sequence[tuple[Any, ...]], consumed: set[str]) -> bool:
+    """Whether an unread price batch comes before one already read in delivery order (a
+    repaired or resumed delivery keeps its first landing time). Its restatements would then
+    re-sequence logged ones, so the logs must be derived anew to equal a full rebuild."""
+    read = [(at, b) for b, d, at in batches if d == "prices_daily" and b in consumed]
+    unread = [(at, b) for b, d, at in batches if d == "prices_daily" and b not in consumed]
+    return bool(read and unread) and min(unread) < max(read)
 
 
 def _dates(client: EngineClient, sql: str) -> list[date]:

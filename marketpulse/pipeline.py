@@ -229,6 +229,7 @@ class Pipeline:
         if rule_id in BATCH_RULES:
             if not batch_id or ticker or on:
                 raise IngestError(f"{rule_id} is waived for a delivery: name it with --batch only")
+            catalog.ensure_tables(self.client(), self.settings.raw_root)  # a fresh lake
             registered = f"select 1 from bronze.batches where batch_id = {quote(batch_id)}"
             if not self.client().query(registered):
                 raise IngestError(

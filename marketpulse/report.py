@@ -593,20 +593,25 @@ def _columns(query: QueryFn, relation: str) -> tuple[str, ...]:
 
 def _previous_run(settings: Settings, run_id: str) -> str | None:
     """The build run before this one (run ids start with their UTC start time)."""
-    earlier = [p.name for p in settings.lake.runs.iterdir() if p.is_dir() and p.name < run_id]
+    earlier = [
+        p.name
+        for p in settings.lake.runs.iterdir()
+        if p.is_dir() and p.name < run_id and RUN_ID.match(p.name)  # safe in SQL literals
+    ]
     return max(earlier, default=None)
 
 
 def _admission(query: QueryFn, run_id: str, previous_run: str | None) -> Section:
-    """The bronze gate's verdict on every delivery gated since the previous build started: by
-    this build (its own run id) or by an ingest in between (a run id of its own). Batches it
-    quarantined never reach bronze.batches, so this is where an analyst sees them."""
+    """The bronze gate's latest verdict on every delivery gated since the previous build
+    started: by this build (its own run id) or by an ingest in between (a run id of its own).
+    Batches it quarantined never reach bronze.batches, so this is where an analyst sees them."""
     since = _started_at(previous_run) if previous_run else ""
     until = _started_at(run_id)
     between = (
-        # Verdict and run times are both whole seconds: the same second counts as before.
+        # Verdict and run times are whole seconds: a verdict in the second a run started
+        # counts as before it, so each verdict belongs to exactly one run's window.
         f"evaluated_at <= timestamp '{until}' and run_id <> '{previous_run or ''}'"
-        + (f" and evaluated_at >= timestamp '{since}'" if since else "")
+        + (f" and evaluated_at > timestamp '{since}'" if since else "")
         if until
         else "false"
     )
@@ -619,18 +624,22 @@ def _admission(query: QueryFn, run_id: str, previous_run: str | None) -> Section
         f"and (run_id = '{run_id}' or ({between})) "
         "group by table_name, partition_range, run_id"
     )
-    verdicts = [
-        (
-            "not evaluated" if errors else "quarantined" if blocking else "admitted",
-            str(table).rsplit(".", 1)[-1],
-            str(batch).removeprefix("batch_id="),
+    latest: dict[tuple[str, str], tuple[Any, ...]] = {}
+    for table, batch, _run, gated_at, expectations, blocking, errors, failing in sorted(
+        rows, key=lambda r: str(r[3])
+    ):  # a batch quarantined, then delivered again and admitted, shows its last verdict
+        dataset, batch_id = str(table).rsplit(".", 1)[-1], str(batch).removeprefix("batch_id=")
+        verdict = "not evaluated" if errors else "quarantined" if blocking else "admitted"
+        latest[(dataset, batch_id)] = (
+            verdict,
+            dataset,
+            batch_id,
             gated_at,
             expectations,
             blocking,
             failing or "",
         )
-        for table, batch, _run, gated_at, expectations, blocking, errors, failing in rows
-    ]
+    verdicts = list(latest.values())
     order = {"quarantined": 0, "not evaluated": 1, "admitted": 2}
     # Quarantined first, then newest: the rows an analyst has to act on lead.
     verdicts.sort(key=lambda v: str(v[3]), reverse=True)

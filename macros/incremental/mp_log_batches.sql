@@ -23,7 +23,7 @@
 
 {#-
     A filter keeping the rows of the batches the logs append (always true without the var).
-    `marketpulse.incremental._in` quotes ids for Python's queries the same way.
+    The ids were checked by `mp_log_batches`, so they need no escaping.
 -#}
 {% macro mp_in_log_batches(batch_column) -%}
     {%- set batch_ids = mp_log_batches() -%}
@@ -45,8 +45,19 @@
     {%- if mp_log_batches() is none -%}
     select {{ columns | join(', ') }} from {{ new_rows }}
     {%- else -%}
+    {%- set published = mp_published(this, "build without log_batches first") -%}
+    {%- if execute -%}
+        {%- set logged = adapter.get_columns_in_relation(published) | map(attribute='column')
+            | list -%}
+        {%- if logged != columns -%}
+            {{ exceptions.raise_compiler_error(
+                this.identifier ~ " changed its columns since the published log ("
+                ~ logged | join(', ') ~ " -> " ~ columns | join(', ')
+                ~ "): derive it anew with `marketpulse build --full-refresh`") }}
+        {%- endif -%}
+    {%- endif -%}
     select {{ columns | join(', ') }}
-    from {{ mp_published(this, "build without log_batches first") }}
+    from {{ published }}
     where {{ month_column }} in (select distinct {{ month_column }} from {{ new_rows }})
     union all
     select {{ columns | join(', ') }} from {{ new_rows }}

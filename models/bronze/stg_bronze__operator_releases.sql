@@ -17,8 +17,7 @@ final as (
         batches.ingested_at,
         cast(trim(releases.trade_date) as date) as trade_date,
         upper(trim(releases.ticker)) as ticker,
-        lower(trim(releases.rule_id)) as rule_id,
-        nullif(trim(releases.released_batch_id), '') as released_batch_id
+        lower(trim(releases.rule_id)) as rule_id
     from releases
     inner join batches
         on releases.batch_id = batches.batch_id

@@ -220,25 +220,24 @@ def test_a_lake_from_before_a_contract_gained_a_column_gets_it_and_keeps_its_fil
     """operator_releases gained `released_batch_id`: a lake whose table and files predate it
     gets the column at the next registration, and its old files read it as null."""
     before = replace(OPERATOR_RELEASES, columns=OPERATOR_RELEASES.columns[:-1], schema_version=1)
-    client.execute("drop table if exists bronze.operator_releases")  # external: files stay
+    table = "bronze.operator_releases"
+    client.execute(f"drop table if exists {table}")  # external: files stay
     client.execute(catalog.table_ddl(before, lake.raw_root))
     pipeline = Pipeline(lake)
     old = {"line_number": 1, "ticker": "CNT", "trade_date": "2024-05-01"}
     record = {**old, "rule_id": "split_like_jump", "reason": "old", "released_by": "ops"}
     written = pipeline.writer.write_records(before, "operator", [record]).manifest
-    assert (
-        "released_batch_id"
-        not in (lake.raw / written.dataset)
-        .joinpath(written.partition_path, before.part_name)
-        .read_text()
-    )
+    landed = lake.lake.raw / written.dataset / written.partition_path / written.file
+    assert landed.read_text().splitlines()[0].split(",") == list(before.names)
+    catalog.register(client, written, print)  # the old lake had registered it
+    assert "released_batch_id" not in {c for c, *_ in client.query(f"describe {table}")}
 
-    pipeline.register_pending()
+    # The next registration (here, of a new release) adds the column.
     pipeline.release("restatement_budget", "new", "ops", ticker="CNT", on=date(2024, 5, 2))
 
     assert client.query(
         "select ticker, cast(trade_date as string), rule_id, reason, released_batch_id "
-        "from bronze.operator_releases order by trade_date"
+        f"from {table} order by trade_date"
     ) == [
         ("CNT", "2024-05-01", "split_like_jump", "old", None),
         ("CNT", "2024-05-02", "restatement_budget", "new", None),

@@ -27,6 +27,8 @@ def test_an_unknown_command_is_a_usage_error(capsys) -> None:
         (("--ticker", "AAA", "--rule", "split_like_jump"), "waived for a key"),
         (("--ticker", "AAA", "--date", "2024-06-03", "--rule", "quarantine_rate"), "--batch"),
         (("--batch", "b1", "--date", "2024-06-03", "--rule", "quarantine_rate"), "--batch"),
+        (("--batch", "b1", "--ticker", "AAA"), "quarantine_rate is waived for a delivery"),
+        (("--ticker", "AAA"), "split_like_jump is waived for a key"),
     ],
 )
 def test_a_release_names_a_key_or_a_delivery_as_its_rule_needs(

@@ -74,6 +74,7 @@ def test_gold_rebuilds_from_the_earliest_month_silver_changed_since() -> None:
     window = gold_window(history, _gold(history[0]), full_refresh=False, news_changes=_no_news)
     assert window.rebuild_from == "2024-04-01"
     assert window.inputs == {"silver_run": "s3", "silver_published_at": history[2].published_at}
+    assert (window.appended_logs, window.derived_logs) == ((), ())  # the logs are silver's
 
 
 def test_a_full_silver_rebuild_or_rollback_since_rebuilds_every_gold_month() -> None:
@@ -146,11 +147,11 @@ def test_news_is_compared_only_when_news_batches_arrived() -> None:
 class BatchesClient:
     """An engine that knows only bronze.batches."""
 
-    def __init__(self, batches: list[tuple[str, str]]) -> None:
-        self.batches = batches
+    def __init__(self, batches: list[tuple[str, str, str]]) -> None:
+        self.batches = batches  # batch id, dataset, landed at
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
-        assert sql == "select batch_id, dataset from bronze.batches", sql
+        assert sql.startswith("select batch_id, dataset, date_format(ingested_at"), sql
         return self.batches
 
 
@@ -169,11 +170,14 @@ def _published_silver(partitioned_logs: tuple[str, ...] = LOGS) -> PublishManife
     )
 
 
-CONSUMED = [("b1", "prices_daily"), ("b2", "instruments")]
+CONSUMED = [("b1", "prices_daily", "2026-01-01 10:00:00"), ("b2", "instruments", "2026-01-01")]
+LATER = "2026-01-02 10:00:00"
 
 
 def test_the_log_appends_the_batches_the_published_silver_has_not_read() -> None:
-    client = BatchesClient([*CONSUMED, ("b4", "instruments"), ("b3", "news_sentiment")])
+    client = BatchesClient(
+        [*CONSUMED, ("b4", "instruments", LATER), ("b3", "news_sentiment", LATER)]
+    )
     window = silver_window(client, _published_silver(), full_refresh=False)  # type: ignore[arg-type]
     # New instruments rebuild every month of the price tables; the log still only appends.
     assert window.rebuild_from is None
@@ -188,7 +192,7 @@ def test_nothing_new_appends_nothing() -> None:
 
 
 def test_the_log_is_derived_anew_on_full_refresh_or_from_an_unpartitioned_log() -> None:
-    client = BatchesClient([*CONSUMED, ("b3", "instruments")])
+    client = BatchesClient([*CONSUMED, ("b3", "instruments", LATER)])
     assert silver_window(client, _published_silver(), True).log_batches is None  # type: ignore[arg-type]
     # Upgrading: a log published unpartitioned (the quarantine log before the
     # restatements log) is derived anew with the other, so both can be served as built.
@@ -197,3 +201,15 @@ def test_the_log_is_derived_anew_on_full_refresh_or_from_an_unpartitioned_log() 
         assert window.log_batches is None
         assert (window.appended_logs, window.derived_logs) == ((), LOGS)
     assert silver_window(client, None, False).log_batches is None  # type: ignore[arg-type]
+
+
+def test_a_price_batch_landed_before_one_already_read_derives_the_logs_anew() -> None:
+    """A repaired delivery keeps its first landing time: its restatements come before
+    logged ones in delivery order, which only a derivation from every batch gets right."""
+    repaired = ("b0", "prices_daily", "2026-01-01 09:00:00")
+    client = BatchesClient([*CONSUMED, repaired, ("b3", "instruments", LATER)])
+    window = silver_window(client, _published_silver(), False)  # type: ignore[arg-type]
+    assert window.log_batches is None and window.derived_logs == LOGS
+    in_order = ("b0", "prices_daily", LATER)
+    client = BatchesClient([*CONSUMED, in_order, ("b3", "instruments", LATER)])
+    assert silver_window(client, _published_silver(), False).log_batches == ("b0", "b3")  # type: ignore[arg-type]

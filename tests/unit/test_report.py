@@ -485,10 +485,15 @@ def test_bronze_verdicts_since_the_previous_run_lead_with_quarantined_batches(
     passing_run(settings, RUN_2, 2)
     admitted = ("bronze_audit.prices_daily", "batch_id=b-ok", RUN_2, "2026-11-02 10:00:01")
     refused = ("bronze_audit.instruments", "batch_id=b-bad", "ingest-run", "2026-11-01 12:00:00")
+    # Delivered again repaired, and admitted by this run: only its latest verdict counts.
+    damaged = ("bronze_audit.news_articles", "batch_id=b-fix", "ingest-run", "2026-11-01 11:00:00")
+    repaired = ("bronze_audit.news_articles", "batch_id=b-fix", RUN_2, "2026-11-02 10:00:02")
     engine = FakeEngine(
         admission=[
             (*admitted, 14, 0, 0, None),
             (*refused, 9, 1, 0, f'`ticker` is delivered {HOSTILE} observed {{"unexpected": 1}}'),
+            (*repaired, 12, 0, 0, None),
+            (*damaged, 12, 1, 0, "the engine reads as many records observed 3"),
         ]
     )
 
@@ -497,10 +502,11 @@ def test_bronze_verdicts_since_the_previous_run_lead_with_quarantined_batches(
     (sql,) = [c for c in engine.calls if "layer = 'bronze'" in c]
     # This run's own verdicts, and those of ingests since the previous run started.
     assert f"run_id = '{RUN_2}'" in sql and f"run_id <> '{RUN_1}'" in sql
-    assert "evaluated_at >= timestamp '2026-11-01 10:00:00'" in sql
+    assert "evaluated_at > timestamp '2026-11-01 10:00:00'" in sql
     assert "evaluated_at <= timestamp '2026-11-02 10:00:00'" in sql
     text = page.all_text
-    assert "1 admitted, 1 quarantined" in text and f"since run {RUN_1} started" in text
+    assert "2 admitted, 1 quarantined" in text and f"since run {RUN_1} started" in text
+    assert "admitted news_articles b-fix" in text and "as many records" not in text
     assert text.index("b-bad") < text.index("b-ok")  # the batch to act on comes first
     assert "quarantined instruments b-bad" in text and "`ticker` is delivered" in text
     assert HOSTILE not in (settings.home / "reports" / "runs" / f"{RUN_2}.html").read_text()

@@ -12,7 +12,7 @@ from marketpulse.admission import record_count_parameter
 from marketpulse.config import LAYERS, PROJECT_DIR
 from marketpulse.errors import SuiteError
 from marketpulse.gates import ROWS_EXPECTATION, load_suites
-from marketpulse.ingestion.contracts import CONTRACTS
+from marketpulse.ingestion.contracts import BATCH_RULES, CONTRACTS
 
 SEVERITIES = {"critical", "warning", "info"}
 # Bronze columns holding typed values as text (dates, times, numbers, flags).
@@ -97,3 +97,9 @@ def test_a_bronze_suite_checks_its_batch_against_the_contract_and_manifest(datas
         if TYPED.search(column.name):  # a date, a time, a number or a flag: it must parse
             parsed = (f"not trim({column.name}) rlike", f"cast(trim({column.name}) as double)")
             assert any(p in queries for p in (*parsed, f"{column.name} not in")), column.name
+
+
+@pytest.mark.parametrize("suite", ["bronze__operator_releases", "silver__quarantine"])
+def test_the_suites_name_exactly_the_batch_level_rules_the_cli_releases(suite: str) -> None:
+    text = (PROJECT_DIR / "expectations" / f"{suite}.json").read_text()
+    assert BATCH_RULES and all(f"= '{rule}'" in text for rule in BATCH_RULES)

@@ -9,7 +9,8 @@ The logs (quarantine, restatements) are appended to whatever the window: a build
 rejections and restatements of the batches the published version has not read. A logged
 record is final: the rules that read another dataset (a bar's session, a score's article)
 can only stop firing, as sessions and articles only accumulate; a restatement compares a
-delivery with the earlier ones of its key.
+delivery with the earlier ones of its key, so a price batch that landed before one already
+read has the logs derived anew.
 Gold rebuilds from the earliest month any silver promotion since its own changed, and
 from the earliest month whose news changed (news does not move silver's window: the news
 tables are rebuilt whole, so gold compares them with the version it was built on).

@@ -45,19 +45,8 @@
     {%- if mp_log_batches() is none -%}
     select {{ columns | join(', ') }} from {{ new_rows }}
     {%- else -%}
-    {%- set published = mp_published(this, "build without log_batches first") -%}
-    {%- if execute -%}
-        {%- set logged = adapter.get_columns_in_relation(published) | map(attribute='column')
-            | list -%}
-        {%- if logged != columns -%}
-            {{ exceptions.raise_compiler_error(
-                this.identifier ~ " changed its columns since the published log ("
-                ~ logged | join(', ') ~ " -> " ~ columns | join(', ')
-                ~ "): derive it anew with `marketpulse build --full-refresh`") }}
-        {%- endif -%}
-    {%- endif -%}
     select {{ columns | join(', ') }}
-    from {{ published }}
+    from {{ mp_published(this, "build without log_batches first", columns) }}
     where {{ month_column }} in (select distinct {{ month_column }} from {{ new_rows }})
     union all
     select {{ columns | join(', ') }} from {{ new_rows }}

@@ -42,24 +42,13 @@
     {%- if rebuild_from is none -%}
         {{ audit }}
     {%- else -%}
-        {%- set published = mp_published(audit, "build without rebuild_from first") -%}
-        {%- if execute -%}
-            {#- A changed model cannot be stitched onto its published months. -#}
-            {%- set published_columns = [] -%}
-            {%- for c in adapter.get_columns_in_relation(published) -%}
-                {%- do published_columns.append(c.column ~ ' ' ~ c.dtype) -%}
-            {%- endfor -%}
-            {%- set audit_columns = [] -%}
-            {%- for c in adapter.get_columns_in_relation(audit) -%}
-                {%- do audit_columns.append(c.column ~ ' ' ~ c.dtype) -%}
-            {%- endfor -%}
-            {%- if published_columns != audit_columns -%}
-                {{ exceptions.raise_compiler_error(
-                    model_name ~ " changed its columns since the published version ("
-                    ~ published_columns | join(', ') ~ " -> " ~ audit_columns | join(', ')
-                    ~ "): rebuild every month with `marketpulse build --full-refresh`") }}
-            {%- endif -%}
-        {%- endif -%}
+        {%- set audit_columns = [] -%}
+        {%- for c in (adapter.get_columns_in_relation(audit) if execute else []) -%}
+            {%- do audit_columns.append(c.column ~ ' ' ~ c.dtype) -%}
+        {%- endfor -%}
+        {#- A changed model cannot be stitched onto its published months. -#}
+        {%- set published = mp_published(
+            audit, "build without rebuild_from first", audit_columns, typed=true) -%}
         (
             select * from {{ published }}
             where trade_month < {{ mp_trade_month("date'" ~ rebuild_from ~ "'") }}
@@ -71,15 +60,29 @@
 
 {#-
     The published twin (`silver.x`) of an audit relation (`silver_audit.x`); `missing` says
-    what to do when it is not published yet.
+    what to do when it is not published yet. With `columns` (names, or "name type" when
+    `typed`), a published relation with other columns fails the compile: its rows cannot be
+    kept beside the new ones.
 -#}
-{% macro mp_published(audit, missing) -%}
+{% macro mp_published(audit, missing, columns=none, typed=false) -%}
     {%- set published = audit.incorporate(
         path={"schema": audit.schema[:-('_audit' | length)]}) -%}
     {%- if execute and adapter.get_relation(
             database=published.database, schema=published.schema,
             identifier=published.identifier) is none -%}
         {{ exceptions.raise_compiler_error(published ~ " is not published yet: " ~ missing) }}
+    {%- endif -%}
+    {%- if execute and columns is not none -%}
+        {%- set found = [] -%}
+        {%- for c in adapter.get_columns_in_relation(published) -%}
+            {%- do found.append(c.column ~ (' ' ~ c.dtype if typed else '')) -%}
+        {%- endfor -%}
+        {%- if found != columns -%}
+            {{ exceptions.raise_compiler_error(
+                audit.identifier ~ " changed its columns since the published version ("
+                ~ found | join(', ') ~ " -> " ~ columns | join(', ')
+                ~ "): rebuild it with `marketpulse build --full-refresh`") }}
+        {%- endif -%}
     {%- endif -%}
     {{ return(published) }}
 {%- endmacro %}

@@ -25,6 +25,11 @@ DECISION_FORMAT = "BOOLEAN_ONLY"
 DETAIL_FORMAT = "BASIC"
 ROWS_EXPECTATION = "unexpected_rows_expectation"  # a SQL query whose rows are the failures
 EXAMPLES = 10  # rows of such a query shown with its failure
+# Data Docs' index lists the latest results only: GX reads every result it lists on each
+# update, so an unbounded index would slow every gate as runs accumulate (~25 per run).
+# Older result pages stay; the trust report keeps the whole history.
+INDEXED_RESULTS = 1000
+DOCS_SITE = "local_site"
 
 
 @dataclass(frozen=True)
@@ -246,6 +251,11 @@ class Gate:
 
         context = gx.get_context(mode="file", project_root_dir=str(self.settings.lake.gx))
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        sites = context.variables.data_docs_sites
+        sites[DOCS_SITE].setdefault("site_index_builder", {})["validation_results_limit"] = (
+            INDEXED_RESULTS
+        )
+        context.variables.data_docs_sites = sites
         context.variables.save()
         s = self.settings
         context.data_sources.add_or_update_sql(
@@ -332,17 +342,16 @@ class Gate:
         result_format: str,
         parameters: dict[str, Any],
     ) -> dict[str, list[Any] | Exception]:
-        """One checkpoint (one Data Docs update) for many tables. If it raises, each table is
-        validated on its own, so one broken table cannot hide the others' results."""
+        """One checkpoint and one Data Docs update for many tables. If the checkpoint raises,
+        each table is validated on its own, so one broken table cannot hide the others'
+        results."""
         import great_expectations as gx
-        from great_expectations.checkpoint import UpdateDataDocsAction
 
         def run(batch: dict[str, Any]) -> dict[str, list[Any]]:
             checkpoint = context.checkpoints.add_or_update(
                 gx.Checkpoint(
                     name=name if len(batch) > 1 else f"{name}__{next(iter(batch))}",
                     validation_definitions=list(batch.values()),
-                    actions=[UpdateDataDocsAction(name="data_docs")],
                     result_format={"result_format": result_format},
                 )
             )
@@ -350,6 +359,7 @@ class Gate:
                 expectation_parameters=parameters,
                 run_id=gx.RunIdentifier(run_name=gx_run_name(run_id)),
             )
+            self._update_docs(context, list(result.run_results))
             return {
                 identifier.expectation_suite_identifier.name.removesuffix("__detail"): list(
                     validation.results
@@ -369,6 +379,17 @@ class Gate:
                 except Exception as exc:
                     separately[suite_name] = exc
             return separately
+
+    def _update_docs(self, context: Any, validations: list[Any]) -> None:
+        """Render the new results' pages and the index once. GX's UpdateDataDocsAction does
+        it once per validation, and each index build reads every stored result (see
+        `INDEXED_RESULTS`). The pages are for analysts: a failure to render is reported,
+        never turned into a gate decision."""
+        pages = [page for v in validations for page in (v, v.expectation_suite_identifier)]
+        try:
+            context.build_data_docs(resource_identifiers=pages)
+        except Exception as exc:
+            self.progress(f"gate: Data Docs not updated ({_exc(exc)}); the results stand")
 
     @staticmethod
     def _outcome(suite: SuiteFile, r: Any) -> ExpectationOutcome:

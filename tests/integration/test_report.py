@@ -13,12 +13,13 @@ import subprocess
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import pytest
 
 from marketpulse import cli
 from marketpulse.config import Settings
+from marketpulse.gates import data_docs_index, gx_run_name, load_suites
 from marketpulse.pipeline import BuildReport, Pipeline
 from marketpulse.report import TRENDS, build_report, reports_dir
 
@@ -146,6 +147,15 @@ def test_default_run_report_renders_with_charts_and_working_links(
     assert_links_resolve(page, run_dom)
     assert any("data_docs" in h for h in run_dom.hrefs)
     assert any(h.endswith("gate_silver.json") for h in run_dom.hrefs)
+    # GX's Data Docs index links this run's result page of every table both gates validated.
+    docs = data_docs_index(settings)
+    docs_hrefs = Dom(dump_dom(docs, tmp_path)).hrefs
+    run_pages = quote(gx_run_name(default_run.run_id))
+    for layer in ("silver", "gold"):
+        for suite in load_suites(settings.project_dir / "expectations", layer):
+            prefix = f"validations/{suite.name}/{run_pages}/"
+            page = next(h for h in docs_hrefs if h.startswith(prefix))
+            assert (docs.parent / unquote(page)).is_file(), page
 
     index = reports_dir(settings) / "index.html"
     index_dom = Dom(dump_dom(index, tmp_path))

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from types import SimpleNamespace
+
 import pytest
 from dateutil import parser
 
-from marketpulse.gates import ExpectationOutcome, GateResult, _raised, gx_run_name
+from marketpulse.config import Settings
+from marketpulse.gates import ExpectationOutcome, Gate, GateResult, _raised, gx_run_name
 
 
 def _outcome(success: bool, severity: str = "critical", error: str = "") -> ExpectationOutcome:
@@ -52,3 +56,31 @@ def test_gx_run_names_are_never_read_as_dates() -> None:
     unlucky = "20261128T221850Z-9166ad"  # a real run id that broke Data Docs (a 92-hour offset)
     with pytest.raises(parser.ParserError):
         parser.parse(gx_run_name(unlucky))
+
+
+class _Docs:
+    """A GX context's Data Docs, recording each build."""
+
+    def __init__(self, fails: bool = False) -> None:
+        self.builds: list[list[object]] = []
+        self.fails = fails
+
+    def build_data_docs(self, resource_identifiers: list[object]) -> None:
+        self.builds.append(resource_identifiers)
+        if self.fails:
+            raise OSError("disk full")
+
+
+def test_data_docs_are_built_once_per_checkpoint_with_every_result_and_suite_page() -> None:
+    results = [SimpleNamespace(expectation_suite_identifier=f"suite {i}") for i in range(3)]
+    docs = _Docs()
+    Gate(Settings(home=Path("/nowhere")), progress=print)._update_docs(docs, results)
+    assert docs.builds == [[results[0], "suite 0", results[1], "suite 1", results[2], "suite 2"]]
+
+
+def test_a_data_docs_failure_is_reported_and_never_decides_the_gate() -> None:
+    said: list[str] = []
+    docs = _Docs(fails=True)
+    Gate(Settings(home=Path("/nowhere")), progress=said.append)._update_docs(docs, [])
+    assert len(docs.builds) == 1
+    assert said == ["gate: Data Docs not updated (OSError: disk full); the results stand"]

@@ -19,6 +19,9 @@
         "abs(close_ratio - " ~ 1 / ratio ~ ") <= " ~ tolerance / ratio) -%}
 {%- endfor -%}
 
+{#- One pass over every bar: `latest` is read once (a CTE read twice is
+    computed twice), and each ticker's first unresolved jump is a window over
+    the same partitioning. -#}
 with
 
 latest as (
@@ -31,113 +34,121 @@ splits as (
 ),
 
 releases as (
-    select * from {{ ref('stg_bronze__operator_releases') }}
+    select distinct
+        ticker,
+        trade_date,
+        rule_id
+    from {{ ref('stg_bronze__operator_releases') }}
 ),
 
 moves as (
     select
         ticker,
         trade_date,
+        batch_id,
+        line_number,
         close / lag(close) over by_session as close_ratio,
         adj_close / lag(adj_close) over by_session as vendor_adj_ratio
     from latest
     window by_session as (partition by ticker order by trade_date asc)
 ),
 
-split_like_moves as (
-    select *
+candidates as (
+    select
+        moves.*,
+        splits.split_ratio,
+        case
+            -- A jump the vendor's adjustment keeps is a real market move.
+            when
+                splits.ticker is null
+                and ({{ near_split_ratio | join(' or ') }})
+                and (
+                    moves.vendor_adj_ratio is null
+                    or abs(ln(moves.vendor_adj_ratio)) < ln(1.25)
+                )
+                then 'split_like_jump'
+            when
+                splits.ticker is not null
+                and abs(ln(moves.close_ratio))
+                < abs(ln(moves.close_ratio * splits.split_ratio))
+                then 'split_without_jump'
+        end as candidate_rule_id
     from moves
-    where {{ near_split_ratio | join(' or ') }}
+    left join splits
+        on
+            moves.ticker = splits.ticker
+            and moves.trade_date = splits.ex_date
 ),
 
-unexplained_jumps as (
+jumps as (
     select
-        split_like_moves.ticker,
-        split_like_moves.trade_date as jump_date,
-        split_like_moves.close_ratio,
-        split_like_moves.vendor_adj_ratio,
+        candidates.ticker,
+        candidates.trade_date,
+        candidates.batch_id,
+        candidates.line_number,
+        candidates.close_ratio,
+        candidates.vendor_adj_ratio,
+        -- An unresolved jump: not released by an operator.
         case
-            when split_like_moves.vendor_adj_ratio is null
+            when releases.rule_id is null then candidates.candidate_rule_id
+        end as rule_id,
+        case
+            when
+                releases.rule_id is null
+                and candidates.candidate_rule_id is not null
+                then candidates.trade_date
+        end as jump_date,
+        case
+            when candidates.candidate_rule_id = 'split_without_jump'
+                then
+                    'split ' || cast(candidates.split_ratio as string)
+                    || ' in corporate_actions without a price jump: '
+                    || 'close ratio '
+                    || cast(round(candidates.close_ratio, 4) as string)
+                    || ', expected near '
+                    || cast(round(1 / candidates.split_ratio, 4) as string)
+            when candidates.vendor_adj_ratio is null
                 then 'split-like jump without a split in corporate_actions'
             else
                 'split-like jump that the vendor adjusted close does not show: '
                 || 'a corporate action is missing'
-        end as reason,
-        'split_like_jump' as rule_id
-    from split_like_moves
-    left anti join splits
-        on
-            split_like_moves.ticker = splits.ticker
-            and split_like_moves.trade_date = splits.ex_date
-    -- A jump the vendor's adjustment keeps is a real market move.
-    where
-        split_like_moves.vendor_adj_ratio is null
-        or abs(ln(split_like_moves.vendor_adj_ratio)) < ln(1.25)
-),
-
-splits_without_jump as (
-    select
-        splits.ticker,
-        splits.ex_date as jump_date,
-        moves.close_ratio,
-        moves.vendor_adj_ratio,
-        'split ' || cast(splits.split_ratio as string)
-        || ' in corporate_actions without a price jump: close ratio '
-        || cast(round(moves.close_ratio, 4) as string) || ', expected near '
-        || cast(round(1 / splits.split_ratio, 4) as string) as reason,
-        'split_without_jump' as rule_id
-    from splits
-    inner join moves
-        on
-            splits.ticker = moves.ticker
-            and splits.ex_date = moves.trade_date
-    where
-        abs(ln(moves.close_ratio))
-        < abs(ln(moves.close_ratio * splits.split_ratio))
-),
-
-unresolved as (
-    select candidates.*
-    from (
-        select * from unexplained_jumps
-        union all
-        select * from splits_without_jump
-    ) as candidates
-    left anti join releases
+        end as reason
+    from candidates
+    left join releases
         on
             candidates.ticker = releases.ticker
-            and candidates.jump_date = releases.trade_date
-            and candidates.rule_id = releases.rule_id
+            and candidates.trade_date = releases.trade_date
+            and candidates.candidate_rule_id = releases.rule_id
 ),
 
-first_jump as (
+with_first_jump as (
     select
         ticker,
-        min_by(jump_date, jump_date) as jump_date,
-        min_by(close_ratio, jump_date) as close_ratio,
-        min_by(vendor_adj_ratio, jump_date) as vendor_adj_ratio,
-        min_by(reason, jump_date) as reason,
-        min_by(rule_id, jump_date) as rule_id
-    from unresolved
-    group by ticker
+        trade_date,
+        batch_id,
+        line_number,
+        min(jump_date) over by_ticker as jump_date,
+        min_by(close_ratio, jump_date) over by_ticker as close_ratio,
+        min_by(vendor_adj_ratio, jump_date) over by_ticker as vendor_adj_ratio,
+        min_by(reason, jump_date) over by_ticker as reason,
+        min_by(rule_id, jump_date) over by_ticker as rule_id
+    from jumps
+    window by_ticker as (partition by ticker)
 ),
 
 final as (
     select
-        latest.ticker,
-        latest.trade_date,
-        latest.batch_id,
-        latest.line_number,
-        first_jump.jump_date,
-        first_jump.close_ratio,
-        first_jump.vendor_adj_ratio,
-        first_jump.reason,
-        first_jump.rule_id
-    from latest
-    inner join first_jump
-        on
-            latest.ticker = first_jump.ticker
-            and latest.trade_date >= first_jump.jump_date
+        ticker,
+        trade_date,
+        batch_id,
+        line_number,
+        jump_date,
+        close_ratio,
+        vendor_adj_ratio,
+        reason,
+        rule_id
+    from with_first_jump
+    where trade_date >= jump_date
 )
 
 select * from final

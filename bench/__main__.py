@@ -44,7 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     plan = dict(QUICK if args.quick else FULL)
     plan["w1"] = args.w1 or plan["w1"]
-    plan["w2_sessions"] = args.w2_sessions or plan["w2_sessions"]
+    if args.w2_sessions is not None:
+        if args.w2_sessions < 1:
+            parser.error("--w2-sessions must be at least 1")
+        plan["w2_sessions"] = args.w2_sessions
 
     started = time.perf_counter()
 
@@ -128,7 +131,7 @@ def markdown(r: dict[str, Any]) -> str:
     for w1 in r["w1"]:
         totals = w1["increment"].get("sessions_total_s", [w1["increment"]["total_s"]])
         lines.append(
-            f"- {w1['increment']['label']}: totals per session "
+            f"- {w1['tickers']} tickers x {w1['years']}y: total per session, in delivery order "
             + ", ".join(f"{t} s" for t in totals)
         )
     lines += [

@@ -44,7 +44,9 @@ def w1_backfill(
     on a shared machine)."""
     sessions = session_window(market(tickers, years).start, END)
     backfill = sessions.last - sessions.first + 1 - w2_sessions
-    if backfill < 1 or w2_sessions < 1:
+    # The simulator cuts prices every `backfill` sessions: the last cut holds exactly the
+    # W2 sessions only if the backfill is at least as long.
+    if w2_sessions < 1 or backfill < w2_sessions:
         raise ValueError(f"{years}y has too few sessions for {w2_sessions} W2 sessions")
     config = market(tickers, years, batch_sessions=backfill)
     with BenchLake(home, say) as lake:
@@ -72,7 +74,7 @@ def w1_backfill(
         increments = []
         for day, records in by_session(tail.records):
             say(f"W2: the session of {day} alone on top of {years}y")
-            increment = RunMeasure(label=f"W2 +1 session on {tickers} x {years}y", bars=0)
+            increment = RunMeasure(label=f"W2 +1 session ({day}) on {tickers} x {years}y", bars=0)
             with timed(increment, "ingest"):
                 landed = lake.pipeline.ingest(tail.dataset, tail.source, records, register=False)
             with timed(increment, "bronze gate"):

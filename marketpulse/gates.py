@@ -251,11 +251,11 @@ class Gate:
 
         context = gx.get_context(mode="file", project_root_dir=str(self.settings.lake.gx))
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
-        sites = context.variables.data_docs_sites
-        sites[DOCS_SITE].setdefault("site_index_builder", {})["validation_results_limit"] = (
-            INDEXED_RESULTS
-        )
-        context.variables.data_docs_sites = sites
+        sites = context.variables.data_docs_sites or {}
+        if DOCS_SITE in sites:  # a project without the site gets no index to bound
+            index = sites[DOCS_SITE].setdefault("site_index_builder", {})
+            index["validation_results_limit"] = INDEXED_RESULTS
+            context.variables.data_docs_sites = sites
         context.variables.save()
         s = self.settings
         context.data_sources.add_or_update_sql(
@@ -381,10 +381,13 @@ class Gate:
             return separately
 
     def _update_docs(self, context: Any, validations: list[Any]) -> None:
-        """Render the new results' pages and the index once. GX's UpdateDataDocsAction does
-        it once per validation, and each index build reads every stored result (see
-        `INDEXED_RESULTS`). The pages are for analysts: a failure to render is reported,
-        never turned into a gate decision."""
+        """Render the new results' pages, their suites' pages and the index once. GX's
+        UpdateDataDocsAction does it once per validation, and each index build reads every
+        stored result (see `INDEXED_RESULTS`). The pages are for analysts: an update that
+        fails (a store or file error; GX itself only logs a page it cannot render) is
+        reported, never turned into a gate decision."""
+        if not validations:  # no identifiers would make GX re-render every page
+            return
         pages = [page for v in validations for page in (v, v.expectation_suite_identifier)]
         try:
             context.build_data_docs(resource_identifiers=pages)
@@ -469,4 +472,4 @@ def _jsonable(value: Any) -> dict[str, Any]:
 
 
 def data_docs_index(settings: Settings) -> Path:
-    return settings.lake.gx / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    return settings.lake.gx / "gx" / "uncommitted" / "data_docs" / DOCS_SITE / "index.html"

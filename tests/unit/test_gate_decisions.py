@@ -71,16 +71,24 @@ class _Docs:
             raise OSError("disk full")
 
 
-def test_data_docs_are_built_once_per_checkpoint_with_every_result_and_suite_page() -> None:
+def test_one_docs_update_renders_every_result_page_and_its_suite_page() -> None:
     results = [SimpleNamespace(expectation_suite_identifier=f"suite {i}") for i in range(3)]
     docs = _Docs()
     Gate(Settings(home=Path("/nowhere")), progress=print)._update_docs(docs, results)
     assert docs.builds == [[results[0], "suite 0", results[1], "suite 1", results[2], "suite 2"]]
 
 
+def test_no_results_render_nothing() -> None:
+    """GX reads an empty identifier list as "every page": that would re-render the site."""
+    docs = _Docs()
+    Gate(Settings(home=Path("/nowhere")), progress=print)._update_docs(docs, [])
+    assert docs.builds == []
+
+
 def test_a_data_docs_failure_is_reported_and_never_decides_the_gate() -> None:
     said: list[str] = []
     docs = _Docs(fails=True)
-    Gate(Settings(home=Path("/nowhere")), progress=said.append)._update_docs(docs, [])
+    result = SimpleNamespace(expectation_suite_identifier="suite")
+    Gate(Settings(home=Path("/nowhere")), progress=said.append)._update_docs(docs, [result])
     assert len(docs.builds) == 1
     assert said == ["gate: Data Docs not updated (OSError: disk full); the results stand"]

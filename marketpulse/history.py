@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from marketpulse.engine import EngineClient, quote
@@ -21,8 +22,15 @@ def ensure_table(client: EngineClient) -> None:
     client.execute(f"create table if not exists {TABLE} ({COLUMNS}) using parquet")
 
 
-def record(client: EngineClient, gate: GateResult, partition_range: str = "all") -> None:
-    """One row per expectation outcome; a single insert per gate."""
+def record(
+    client: EngineClient,
+    gate: GateResult,
+    partition_range: str = "all",
+    table_ranges: Mapping[str, str] | None = None,
+) -> None:
+    """One row per expectation outcome; a single insert per gate. `table_ranges` (table
+    name -> range) overrides `partition_range` for the tables it names."""
+    table_ranges = table_ranges or {}
     ensure_table(client)
     at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
     rows = []
@@ -32,7 +40,7 @@ def record(client: EngineClient, gate: GateResult, partition_range: str = "all")
             quote(gate.layer),
             quote(o.suite),
             quote(o.table),
-            quote(partition_range),
+            quote(table_ranges.get(o.table.rsplit(".", 1)[-1], partition_range)),
             quote(o.expectation),
             quote(json.dumps(o.kwargs, sort_keys=True, default=str)),
             quote(o.description),

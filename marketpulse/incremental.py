@@ -14,11 +14,14 @@ read has the logs derived anew.
 Gold rebuilds from the earliest month any silver promotion since its own changed, and
 from the earliest month whose news changed (news does not move silver's window: the news
 tables are rebuilt whole, so gold compares them with the version it was built on).
+A version built from other transform code (models, macros, seeds, or dbt_project.yml with
+its vars, such as `sentiment_model`) is no base to keep months from: every month is rebuilt.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -34,16 +37,15 @@ PRICE_TABLE = "silver.prices_daily"
 # Append-only: a build adds the rejections and restatements of the batches it reads first.
 LOGS = ("silver.quarantine", "silver.restatements")
 GOLD_PRICE_TABLE = "gold.fct_ticker_daily"
-# Gold tables whose previous version must be partitioned for a run to keep older months.
-GOLD_PARTITIONED = (
-    GOLD_PRICE_TABLE,
-    "gold.fct_ticker_sentiment_daily",
-    "gold.fct_sentiment_signal",
-)
-# Rows only for sessions with news: a month whose news moved away may be dropped.
-SPARSE_PARTITIONED = frozenset({"gold.fct_ticker_sentiment_daily"})
 NEWS_TABLES = ("silver.news_articles", "silver.news_sentiment")
 NEWS_DATASETS = frozenset({"news_articles", "news_sentiment"})  # all the news tables read
+# What a layer's models compile from, relative to the dbt project (bronze staging models
+# are ephemeral: they compile into silver's).
+TRANSFORM_CODE = {
+    "silver": ("dbt_project.yml", "macros", "seeds", "models/bronze", "models/silver"),
+    "gold": ("dbt_project.yml", "macros", "seeds", "models/gold"),
+}
+CODE_SUFFIXES = frozenset({".sql", ".yml", ".yaml", ".csv"})
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,24 @@ class RebuildWindow:
         return self.logs if self.log_batches is None else ()
 
 
+def transform_code(project_dir: Path, layer: str) -> str:
+    """A digest of the files a layer's models compile from: their SQL, configs, macros,
+    seeds and the project's vars. A published version records it; one built from other
+    code holds months this code would compute differently."""
+    digest = hashlib.sha256()
+    for root in TRANSFORM_CODE[layer]:
+        path = project_dir / root
+        files = sorted(path.rglob("*")) if path.is_dir() else [path]
+        for file in files:
+            if file.is_file() and file.suffix in CODE_SUFFIXES:
+                digest.update(f"{file.relative_to(project_dir)}\0".encode())
+                digest.update(file.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+CODE_CHANGED = "the published version was built from other models, macros, seeds or vars"
+
+
 def _month_start(day: date | str) -> str:
     return str(day)[:7] + "-01"
 
@@ -84,13 +104,15 @@ def _in(ids: Sequence[str]) -> str:
 
 
 def silver_window(
-    client: EngineClient, previous: PublishManifest | None, full_refresh: bool
+    client: EngineClient, previous: PublishManifest | None, full_refresh: bool, code: str
 ) -> RebuildWindow:
+    """`code`: the layer's `transform_code`."""
     batches = client.query(
         "select batch_id, dataset, date_format(ingested_at, 'yyyy-MM-dd HH:mm:ss.SSSSSS') "
         "from bronze.batches"
     )
     inputs = {
+        "transform_code": code,
         "bronze_batches": sorted(b for b, _, _ in batches),
         "news_batches": sorted(b for b, d, _ in batches if d in NEWS_DATASETS),
     }
@@ -99,6 +121,8 @@ def silver_window(
         return whole("--full-refresh")
     if previous is None or PRICE_TABLE not in previous.partitions:
         return whole("no partitioned silver version is published yet")
+    if previous.inputs.get("transform_code") != code:
+        return whole(CODE_CHANGED)
     consumed = set(previous.inputs.get("bronze_batches", []))
     if not consumed:
         return whole("the published version does not record its inputs")
@@ -211,21 +235,20 @@ def gold_window(
     previous: PublishManifest | None,
     full_refresh: bool,
     news_changes: Callable[[PublishManifest, PublishManifest], RebuildWindow | None],
+    code: str,
 ) -> RebuildWindow:
     """`news_changes(built_on, current)`: the window the news changes between two silver
-    versions need, None if the news did not change."""
+    versions need, None if the news did not change; `code`: the layer's `transform_code`."""
     silver = silver_history[-1] if silver_history else None
-    inputs = (
-        {"silver_run": silver.run_id, "silver_published_at": silver.published_at} if silver else {}
-    )
+    inputs: dict[str, Any] = {"transform_code": code}
+    if silver:
+        inputs |= {"silver_run": silver.run_id, "silver_published_at": silver.published_at}
     if full_refresh:
         return RebuildWindow(None, "--full-refresh", inputs)
     if previous is None:
         return RebuildWindow(None, "no partitioned gold version is published yet", inputs)
-    unpartitioned = [t for t in GOLD_PARTITIONED if t not in previous.partitions]
-    if unpartitioned:
-        reason = f"no partitioned version of {', '.join(unpartitioned)} is published yet"
-        return RebuildWindow(None, reason, inputs)
+    if previous.inputs.get("transform_code") != code:
+        return RebuildWindow(None, CODE_CHANGED, inputs)
     built_on = next(
         (m for m in silver_history if m.published_at == previous.inputs.get("silver_published_at")),
         None,

@@ -31,11 +31,11 @@ from marketpulse.errors import (
 )
 from marketpulse.gates import ExpectationOutcome, Gate, GateResult, load_suites
 from marketpulse.incremental import (
-    SPARSE_PARTITIONED,
     RebuildWindow,
     gold_window,
     news_window,
     silver_window,
+    transform_code,
 )
 from marketpulse.ingestion import calendar, catalog
 from marketpulse.ingestion.bronze import (
@@ -83,6 +83,85 @@ class BuildReport:
     @property
     def blocked(self) -> bool:
         return self.blocked_layer is not None
+
+
+@dataclass(frozen=True)
+class LayerBuild:
+    """What `dbt build` made of a layer's audit relations."""
+
+    tables: list[str]
+    partitioned: dict[str, str]  # table -> its (first) partition column
+    sparse: list[str]  # tables whose config says they may lose a month (`meta.sparse_months`)
+    checks: list[ExpectationOutcome]  # dbt's data and unit tests
+
+
+def read_layer_build(run_dir: Path, layer: str, exit_code: int) -> LayerBuild:
+    """What a layer's `dbt build` made, from its artifacts in `run_dir`: the tables, how
+    they are partitioned, and dbt's tests as gate outcomes. A model dbt could not build is
+    a BuildError; one skipped because a unit test failed is a blocked build."""
+    results_path = run_dir / "run_results.json"
+    if not results_path.exists():
+        raise BuildError(
+            f"dbt build --select {layer} failed before running anything "
+            f"(exit {exit_code}); see {run_dir / 'dbt.log'}"
+        )
+    results = json.loads(results_path.read_text())["results"]
+    artifacts = json.loads((run_dir / "manifest.json").read_text())
+    manifest = {**artifacts["nodes"], **artifacts.get("unit_tests", {})}
+    checks = [
+        _test_outcome(layer, r, manifest)
+        for r in results
+        if r["unique_id"].startswith(("test.", "unit_test."))
+    ]
+    # A model skipped because its unit test failed is a blocked build, not a crash.
+    failed_models = [
+        r
+        for r in results
+        if r["unique_id"].startswith("model.")
+        and r["status"] != "success"
+        and not (r["status"] == "skipped" and any(c.blocks for c in checks))
+    ]
+    if failed_models:
+        names = "; ".join(
+            f"{r['unique_id']} ({r['status']}: {engine_error_message(str(r.get('message')))})"
+            for r in failed_models
+        )
+        raise BuildError(f"dbt could not build {layer}: {names}; see {run_dir / 'dbt.log'}")
+    models = [
+        manifest[r["unique_id"]]
+        for r in results
+        if r["unique_id"].startswith("model.")
+        and manifest[r["unique_id"]]["config"]["materialized"] == "table"
+    ]
+    partition_by = {m["alias"]: m["config"].get("partition_by") for m in models}
+    return LayerBuild(
+        tables=sorted(m["alias"] for m in models),
+        partitioned={
+            table: columns if isinstance(columns, str) else columns[0]
+            for table, columns in partition_by.items()
+            if columns
+        },
+        sparse=sorted(
+            m["alias"] for m in models if m["config"].get("meta", {}).get("sparse_months")
+        ),
+        checks=checks,
+    )
+
+
+def _test_outcome(layer: str, result: dict[str, Any], nodes: dict[str, Any]) -> ExpectationOutcome:
+    node = nodes[result["unique_id"]]
+    status = result["status"]
+    warn_only = status == "warn" or str(node["config"].get("severity", "")).lower() == "warn"
+    return ExpectationOutcome(
+        suite=f"dbt:{layer}",
+        table=str(node.get("attached_node") or ""),
+        expectation=f"dbt {node['resource_type'].replace('_', ' ')} {node['name']}",
+        kwargs={},
+        severity="warning" if warn_only else "critical",
+        success=status == "pass",
+        observed={"failures": result.get("failures")},
+        error="" if status == "pass" else str(result.get("message") or status),
+    )
 
 
 def new_run_id() -> str:
@@ -332,20 +411,25 @@ class Pipeline:
                 self.progress(f"== {layer}: build audit relations (run {report.run_id})")
                 self.progress(f"{layer}: partitioned tables rebuild {months} ({window.reason})")
                 with report.stage(f"{layer} build"):
-                    tables, test_outcomes = self._dbt_build(layer, report.run_id, window)
+                    built = self._dbt_build(layer, report.run_id, window)
                 with report.stage(f"{layer} gate"):
                     gx = (
                         []
-                        if any(o.blocks for o in test_outcomes)  # already blocked: skip GX
+                        if any(o.blocks for o in built.checks)  # already blocked: skip GX
                         else Gate(self.settings, self.progress).run(layer, report.run_id).outcomes
                     )
                     gate = GateResult(
                         layer=layer,
                         run_id=report.run_id,
-                        outcomes=gx + test_outcomes + self._unguarded(layer, tables),
+                        outcomes=gx + built.checks + self._unguarded(layer, built.tables),
                     )
                     gate.write(self.lake.runs / report.run_id / f"gate_{layer}.json")
-                    history.record(client, gate, window.partition_range)
+                    history.record(
+                        client,
+                        gate,
+                        window.partition_range,
+                        self._validated_ranges(client, layer, built, window),
+                    )
                 report.gates[layer] = gate
                 if not gate.passed:
                     report.blocked_layer = layer
@@ -356,12 +440,12 @@ class Pipeline:
                 with report.stage(f"{layer} publish"):
                     report.published[layer] = publisher.promote(
                         layer,
-                        tables,
+                        built.tables,
                         report.run_id,
                         gate.summary(),
                         rebuild_from=window.rebuild_from,
                         inputs=window.inputs,
-                        sparse=SPARSE_PARTITIONED,
+                        sparse=[f"{layer}.{t}" for t in built.sparse],
                         appended=window.appended_logs,
                         whole=window.derived_logs,
                     )
@@ -378,14 +462,37 @@ class Pipeline:
     def _rebuild_window(self, layer: str, full_refresh: bool) -> RebuildWindow:
         own = publish_history(self.lake, layer)
         previous = own[-1] if own else None
+        code = transform_code(self.settings.project_dir, layer)
         if layer == "silver":
-            return silver_window(self.client(), previous, full_refresh)
+            return silver_window(self.client(), previous, full_refresh, code)
         return gold_window(
             publish_history(self.lake, "silver"),
             previous,
             full_refresh,
             functools.partial(news_window, self.client()),
+            code,
         )
+
+    @staticmethod
+    def _validated_ranges(
+        client: EngineClient, layer: str, built: LayerBuild, window: RebuildWindow
+    ) -> dict[str, str]:
+        """What each audit table holds, which its gate validated: "all" for a table built
+        whole; for a partitioned one built in part, its partitions from the first: the
+        window's months, earlier ones for a table that rewrites more (the sentiment
+        signal), the months a log appends to."""
+        ranges = dict.fromkeys(built.tables, "all")
+        for table, column in built.partitioned.items():
+            qualified = f"{layer}.{table}"
+            if qualified in window.derived_logs or (
+                window.rebuild_from is None and qualified not in window.appended_logs
+            ):
+                continue
+            specs = client.query(f"show partitions {layer}{AUDIT_SUFFIX}.{table}")
+            values = (str(spec).split("/")[0].split("=", 1)[1] for (spec,) in specs)
+            first = min(values, default=None)
+            ranges[table] = f"{column}: none" if first is None else f"{column} >= {first}"
+        return ranges
 
     def _unguarded(self, layer: str, tables: list[str]) -> list[ExpectationOutcome]:
         guarded = {s.table for s in load_suites(self.settings.project_dir / "expectations", layer)}
@@ -403,9 +510,7 @@ class Pipeline:
             if t not in guarded
         ]
 
-    def _dbt_build(
-        self, layer: str, run_id: str, window: RebuildWindow
-    ) -> tuple[list[str], list[ExpectationOutcome]]:
+    def _dbt_build(self, layer: str, run_id: str, window: RebuildWindow) -> LayerBuild:
         run_dir = self.lake.runs / run_id / f"dbt_{layer}"
         command = [
             _dbt_executable(),
@@ -454,59 +559,7 @@ class Pipeline:
                 f"built {layer}; nothing was published; start it with `marketpulse engine "
                 "start` and build again"
             )
-        results_path = run_dir / "run_results.json"
-        if not results_path.exists():
-            raise BuildError(
-                f"dbt build --select {layer} failed before running anything "
-                f"(exit {proc.returncode}); see {run_dir / 'dbt.log'}"
-            )
-        results = json.loads(results_path.read_text())["results"]
-        artifacts = json.loads((run_dir / "manifest.json").read_text())
-        manifest = {**artifacts["nodes"], **artifacts.get("unit_tests", {})}
-        checks = [
-            self._test_outcome(layer, r, manifest)
-            for r in results
-            if r["unique_id"].startswith(("test.", "unit_test."))
-        ]
-        # A model skipped because its unit test failed is a blocked build, not a crash.
-        failed_models = [
-            r
-            for r in results
-            if r["unique_id"].startswith("model.")
-            and r["status"] != "success"
-            and not (r["status"] == "skipped" and any(c.blocks for c in checks))
-        ]
-        if failed_models:
-            names = "; ".join(
-                f"{r['unique_id']} ({r['status']}: {engine_error_message(str(r.get('message')))})"
-                for r in failed_models
-            )
-            raise BuildError(f"dbt could not build {layer}: {names}; see {run_dir / 'dbt.log'}")
-        tables = sorted(
-            manifest[r["unique_id"]]["alias"]
-            for r in results
-            if r["unique_id"].startswith("model.")
-            and manifest[r["unique_id"]]["config"]["materialized"] == "table"
-        )
-        return tables, checks
-
-    @staticmethod
-    def _test_outcome(
-        layer: str, result: dict[str, Any], nodes: dict[str, Any]
-    ) -> ExpectationOutcome:
-        node = nodes[result["unique_id"]]
-        status = result["status"]
-        warn_only = status == "warn" or str(node["config"].get("severity", "")).lower() == "warn"
-        return ExpectationOutcome(
-            suite=f"dbt:{layer}",
-            table=str(node.get("attached_node") or ""),
-            expectation=f"dbt {node['resource_type'].replace('_', ' ')} {node['name']}",
-            kwargs={},
-            severity="warning" if warn_only else "critical",
-            success=status == "pass",
-            observed={"failures": result.get("failures")},
-            error="" if status == "pass" else str(result.get("message") or status),
-        )
+        return read_layer_build(run_dir, layer, proc.returncode)
 
     # --- the whole thing -------------------------------------------------------------------
     def run(self) -> BuildReport:

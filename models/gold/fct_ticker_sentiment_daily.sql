@@ -5,9 +5,11 @@
 
     Partitioned by month. A run with a rebuild window recomputes the months from it on,
     from the articles published at most ten days before it (the bounded search below);
-    the gold window starts at the earliest month whose news changed.
+    the gold window starts at the earliest month whose news changed. Rows exist only for
+    sessions with news, so a month whose news moved away may be dropped at publish
+    (`meta.sparse_months`); other partitioned tables never lose a published month.
 -#}
-{{ config(partition_by=['trade_month']) }}
+{{ config(partition_by=['trade_month'], meta={'sparse_months': true}) }}
 {%- set rebuild_from = mp_rebuild_from() %}
 
 with

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from marketpulse.config import Settings
 from marketpulse.engine import EngineClient
-from marketpulse.pipeline import BuildReport
+from marketpulse.pipeline import BuildReport, Pipeline, read_layer_build
 
 
 def _dbt(settings: Settings, target_path: Path, *args: str) -> None:
@@ -63,3 +63,22 @@ def test_dbt_unit_tests_run_on_the_engine_and_pass(
         "a_later_delivery_restates_and_wins": "pass",
         "the_signal_pairs_a_session_with_the_next_return": "pass",
     }
+
+
+def test_the_build_reads_partitioning_from_the_models_configs(
+    settings: Settings, default_run: BuildReport
+) -> None:
+    """Which tables keep older months and which may lose one comes from each model's
+    config in dbt's manifest, not from a list in Python."""
+    run_dir = Pipeline(settings).lake.runs / default_run.run_id / "dbt_gold"
+    gold = read_layer_build(run_dir, "gold", 0)
+    assert gold.partitioned == {
+        "fct_ticker_daily": "trade_month",
+        "fct_market_daily": "trade_month",
+        "fct_sector_daily": "trade_month",
+        "fct_ticker_sentiment_daily": "trade_month",
+        "fct_sentiment_signal": "trade_month",
+    }
+    assert "dim_instruments" in gold.tables
+    assert gold.sparse == ["fct_ticker_sentiment_daily"]  # rows only for sessions with news
+    assert gold.checks and all(c.success for c in gold.checks if c.severity == "critical")

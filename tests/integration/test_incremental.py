@@ -105,7 +105,7 @@ def _served(pipeline: Pipeline, table: str) -> dict[str, str]:
     return Publisher(pipeline.client(), pipeline.lake).history(layer)[-1].partitions[table]
 
 
-def test_a_new_session_rebuilds_only_its_month(lake: dict[str, Any]) -> None:
+def test_a_new_session_rebuilds_only_its_month(lake: dict[str, Any], reader: EngineClient) -> None:
     pipeline, last = lake["pipeline"], lake["last"]
     before = {t: _served(pipeline, t) for t in (*PARTITIONED, SIGNAL)}
     bars = list(last.records)
@@ -137,6 +137,16 @@ def test_a_new_session_rebuilds_only_its_month(lake: dict[str, Any]) -> None:
         else:
             assert changed == ["trade_month=2024-06"], table
         assert all(f"_v={report.run_id}/" in after[spec] for spec in changed), table
+    # The gate history records per table the months its gate validated.
+    recorded = reader.query(
+        "select distinct substring_index(table_name, '.', -1), partition_range "
+        f"from quality.gate_results where run_id = '{report.run_id}' and layer = 'gold'"
+    )
+    validated = dict(recorded)
+    assert len(validated) == len(recorded)  # one range per table
+    assert validated["fct_ticker_daily"] == "trade_month >= 2024-06"
+    assert validated["fct_sentiment_signal"] == "trade_month >= 2024-05"
+    assert validated["dim_instruments"] == "all"  # small and unpartitioned: built whole
 
 
 def test_a_restated_bar_30_sessions_back_rebuilds_from_its_month_only(

@@ -3,10 +3,13 @@ from the news changes since then; the batches silver's logs append."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
+from marketpulse.config import PROJECT_DIR
 from marketpulse.incremental import (
-    GOLD_PARTITIONED,
+    CODE_CHANGED,
     GOLD_PRICE_TABLE,
     LOGS,
     PRICE_TABLE,
@@ -14,6 +17,7 @@ from marketpulse.incremental import (
     gold_window,
     news_window,
     silver_window,
+    transform_code,
 )
 from marketpulse.publish import PublishManifest
 
@@ -32,6 +36,9 @@ def _silver(
     )
 
 
+CODE = "code-1"  # the transform code the published versions were built from
+
+
 def _gold(built_on: PublishManifest) -> PublishManifest:
     return PublishManifest(
         layer="gold",
@@ -39,11 +46,12 @@ def _gold(built_on: PublishManifest) -> PublishManifest:
         published_at="2026-01-09T00:00:00",
         tables={},
         gate={},
-        partitions={
-            **{t: {} for t in GOLD_PARTITIONED},
-            GOLD_PRICE_TABLE: {"trade_month=2024-05": "a", "trade_month=2024-06": "b"},
+        partitions={GOLD_PRICE_TABLE: {"trade_month=2024-05": "a", "trade_month=2024-06": "b"}},
+        inputs={
+            "transform_code": CODE,
+            "silver_run": built_on.run_id,
+            "silver_published_at": built_on.published_at,
         },
-        inputs={"silver_run": built_on.run_id, "silver_published_at": built_on.published_at},
     )
 
 
@@ -66,14 +74,22 @@ class NewsFrom:
 def _from(
     history: list[PublishManifest], previous: PublishManifest | None, full_refresh: bool = False
 ) -> str | None:
-    return gold_window(history, previous, full_refresh, news_changes=_no_news).rebuild_from
+    return gold_window(
+        history, previous, full_refresh, news_changes=_no_news, code=CODE
+    ).rebuild_from
 
 
 def test_gold_rebuilds_from_the_earliest_month_silver_changed_since() -> None:
     history = [_silver(1, None), _silver(2, "2024-06-01"), _silver(3, "2024-04-01")]
-    window = gold_window(history, _gold(history[0]), full_refresh=False, news_changes=_no_news)
+    window = gold_window(
+        history, _gold(history[0]), full_refresh=False, news_changes=_no_news, code=CODE
+    )
     assert window.rebuild_from == "2024-04-01"
-    assert window.inputs == {"silver_run": "s3", "silver_published_at": history[2].published_at}
+    assert window.inputs == {
+        "transform_code": CODE,
+        "silver_run": "s3",
+        "silver_published_at": history[2].published_at,
+    }
     assert (window.appended_logs, window.derived_logs) == ((), ())  # the logs are silver's
 
 
@@ -97,15 +113,21 @@ def test_unknown_predecessors_and_full_refresh_rebuild_everything() -> None:
 def test_news_changed_before_the_silver_window_moves_gold_back_to_it() -> None:
     history = [_silver(1, None), _silver(2, "2024-06-01"), _silver(3, "2024-05-01")]
     news = NewsFrom("2024-02-01")
-    window = gold_window(history, _gold(history[0]), full_refresh=False, news_changes=news)
+    window = gold_window(
+        history, _gold(history[0]), full_refresh=False, news_changes=news, code=CODE
+    )
     assert (window.rebuild_from, window.reason) == ("2024-02-01", "news")
     assert news.compared == ("s1", "s3")  # the version gold was built on vs the latest
     later = gold_window(
-        history, _gold(history[0]), full_refresh=False, news_changes=NewsFrom("2024-06-01")
+        history,
+        _gold(history[0]),
+        full_refresh=False,
+        news_changes=NewsFrom("2024-06-01"),
+        code=CODE,
     )
     assert later.rebuild_from == "2024-05-01"  # news after the silver window adds nothing
     unknown = gold_window(
-        history, _gold(history[0]), full_refresh=False, news_changes=NewsFrom(None)
+        history, _gold(history[0]), full_refresh=False, news_changes=NewsFrom(None), code=CODE
     )
     assert unknown.rebuild_from is None  # news changes that cannot be dated: every month
 
@@ -113,18 +135,23 @@ def test_news_changed_before_the_silver_window_moves_gold_back_to_it() -> None:
 def test_news_is_not_compared_when_silver_is_unchanged() -> None:
     history = [_silver(1, "2024-06-01")]
     news = NewsFrom("2024-01-01")
-    window = gold_window(history, _gold(history[0]), full_refresh=False, news_changes=news)
+    window = gold_window(
+        history, _gold(history[0]), full_refresh=False, news_changes=news, code=CODE
+    )
     assert window.rebuild_from == "2024-06-01"
     assert news.compared is None
 
 
-def test_a_gold_table_not_yet_partitioned_rebuilds_every_month() -> None:
-    history = [_silver(1, None), _silver(2, "2024-06-01")]
-    previous = _gold(history[0])
-    del previous.partitions["gold.fct_ticker_sentiment_daily"]
-    window = gold_window(history, previous, full_refresh=False, news_changes=_no_news)
-    assert window.rebuild_from is None
-    assert "gold.fct_ticker_sentiment_daily" in window.reason
+def test_gold_built_from_other_code_rebuilds_every_month() -> None:
+    """A changed model, macro or var (such as `sentiment_model`) would leave the kept
+    months computed the old way: the first build with the new code rebuilds them all."""
+    history = [_silver(1, "2024-06-01")]
+    window = gold_window(history, _gold(history[0]), False, _no_news, code="code-2")
+    assert (window.rebuild_from, window.reason) == (None, CODE_CHANGED)
+    assert window.inputs["transform_code"] == "code-2"  # what the next build compares with
+    unrecorded = _gold(history[0])
+    del unrecorded.inputs["transform_code"]  # published before the code was recorded
+    assert _from(history, unrecorded) is None
 
 
 class NoQueries:
@@ -166,7 +193,7 @@ def _published_silver(partitioned_logs: tuple[str, ...] = LOGS) -> PublishManife
             PRICE_TABLE: {"trade_month=2024-06": "p"},
             **{log: {"detected_month=2026-01": "q"} for log in partitioned_logs},
         },
-        inputs={"bronze_batches": ["b1", "b2"]},
+        inputs={"transform_code": CODE, "bronze_batches": ["b1", "b2"]},
     )
 
 
@@ -178,7 +205,7 @@ def test_the_log_appends_the_batches_the_published_silver_has_not_read() -> None
     client = BatchesClient(
         [*CONSUMED, ("b4", "instruments", LATER), ("b3", "news_sentiment", LATER)]
     )
-    window = silver_window(client, _published_silver(), full_refresh=False)  # type: ignore[arg-type]
+    window = silver_window(client, _published_silver(), False, CODE)  # type: ignore[arg-type]
     # New instruments rebuild every month of the price tables; the log still only appends.
     assert window.rebuild_from is None
     assert window.log_batches == ("b3", "b4")
@@ -186,21 +213,21 @@ def test_the_log_appends_the_batches_the_published_silver_has_not_read() -> None
 
 
 def test_nothing_new_appends_nothing() -> None:
-    window = silver_window(BatchesClient(CONSUMED), _published_silver(), False)  # type: ignore[arg-type]
+    window = silver_window(BatchesClient(CONSUMED), _published_silver(), False, CODE)  # type: ignore[arg-type]
     assert window.rebuild_from == "2024-06-01"
     assert window.log_batches == ()
 
 
 def test_the_log_is_derived_anew_on_full_refresh_or_from_an_unpartitioned_log() -> None:
     client = BatchesClient([*CONSUMED, ("b3", "instruments", LATER)])
-    assert silver_window(client, _published_silver(), True).log_batches is None  # type: ignore[arg-type]
+    assert silver_window(client, _published_silver(), True, CODE).log_batches is None  # type: ignore[arg-type]
     # Upgrading: a log published unpartitioned (the quarantine log before the
     # restatements log) is derived anew with the other, so both can be served as built.
     for partitioned in ((), LOGS[:1]):
-        window = silver_window(client, _published_silver(partitioned), False)  # type: ignore[arg-type]
+        window = silver_window(client, _published_silver(partitioned), False, CODE)  # type: ignore[arg-type]
         assert window.log_batches is None
         assert (window.appended_logs, window.derived_logs) == ((), LOGS)
-    assert silver_window(client, None, False).log_batches is None  # type: ignore[arg-type]
+    assert silver_window(client, None, False, CODE).log_batches is None  # type: ignore[arg-type]
 
 
 def test_a_price_batch_landed_before_one_already_read_derives_the_logs_anew() -> None:
@@ -208,8 +235,48 @@ def test_a_price_batch_landed_before_one_already_read_derives_the_logs_anew() ->
     logged ones in delivery order, which only a derivation from every batch gets right."""
     repaired = ("b0", "prices_daily", "2026-01-01 09:00:00")
     client = BatchesClient([*CONSUMED, repaired, ("b3", "instruments", LATER)])
-    window = silver_window(client, _published_silver(), False)  # type: ignore[arg-type]
+    window = silver_window(client, _published_silver(), False, CODE)  # type: ignore[arg-type]
     assert window.log_batches is None and window.derived_logs == LOGS
     in_order = ("b0", "prices_daily", LATER)
     client = BatchesClient([*CONSUMED, in_order, ("b3", "instruments", LATER)])
-    assert silver_window(client, _published_silver(), False).log_batches == ("b0", "b3")  # type: ignore[arg-type]
+    assert silver_window(client, _published_silver(), False, CODE).log_batches == ("b0", "b3")  # type: ignore[arg-type]
+
+
+def test_silver_built_from_other_code_rebuilds_every_month_and_derives_the_logs() -> None:
+    client = BatchesClient([*CONSUMED, ("b3", "news_sentiment", LATER)])
+    window = silver_window(client, _published_silver(), False, "code-2")  # type: ignore[arg-type]
+    assert (window.rebuild_from, window.reason) == (None, CODE_CHANGED)
+    assert window.log_batches is None  # like --full-refresh: the rules may have changed
+    assert window.inputs["transform_code"] == "code-2"
+
+
+def _project(tmp_path: Path) -> Path:
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT_DIR / "models", project / "models")
+    shutil.copytree(PROJECT_DIR / "macros", project / "macros")
+    shutil.copytree(PROJECT_DIR / "seeds", project / "seeds")
+    shutil.copy(PROJECT_DIR / "dbt_project.yml", project)
+    return project
+
+
+def test_the_transform_code_is_what_each_layer_compiles_from(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    before = {layer: transform_code(project, layer) for layer in ("silver", "gold")}
+    assert before == {layer: transform_code(PROJECT_DIR, layer) for layer in before}
+    assert before["silver"] != before["gold"]
+
+    def after(path: str, text: str) -> dict[str, str]:
+        with (project / path).open("a") as file:
+            file.write(text)
+        return {layer: transform_code(project, layer) for layer in ("silver", "gold")}
+
+    # A gold model changes gold's code only.
+    changed = after("models/gold/fct_ticker_daily.sql", "\n-- a change\n")
+    assert changed["gold"] != before["gold"] and changed["silver"] == before["silver"]
+    # A var in dbt_project.yml (gold reads `sentiment_model`) changes both layers' code.
+    again = after("dbt_project.yml", "  sentiment_model: finbert\n")
+    assert again["gold"] != changed["gold"] and again["silver"] != changed["silver"]
+    # A bronze staging model compiles into silver; the seeds' README compiles into nothing.
+    staged = after("models/bronze/stg_bronze__prices_daily.sql", "\n")
+    assert staged["silver"] != again["silver"] and staged["gold"] == again["gold"]
+    assert after("seeds/README.md", "notes\n") == staged

@@ -26,64 +26,72 @@ latest as (
     where {{ mp_in_rebuild_window('latest_delivered.trade_date') }}
 ),
 
-last_sessions as (
+-- Each ticker's splits as one array: a bar's factor is computed from its row,
+-- so `latest` (the latest-delivery ranking, recomputed per reference) is read
+-- once.
+ticker_splits as (
     select
         ticker,
-        max(trade_date) as last_trade_date
-    from latest
+        collect_list(struct(ex_date, split_ratio)) as splits
+    from splits
     group by ticker
+),
+
+with_last_session as (
+    select
+        *,
+        max(trade_date) over (partition by ticker) as last_trade_date
+    from latest
 ),
 
 -- Backward cumulative split factor: a 2-for-1 split halves every earlier price.
 -- Announced splits whose ex-date is still ahead do not adjust yet.
 split_factors as (
     select
-        latest.ticker,
-        latest.trade_date,
+        with_last_session.*,
         -- A product (not exp of a sum of logs) keeps 2-for-1 factors exact;
         -- sorting makes the float result independent of row order.
         aggregate(
-            array_sort(collect_list(splits.split_ratio)),
+            array_sort(
+                transform(
+                    filter(
+                        ticker_splits.splits,
+                        action -> with_last_session.trade_date < action.ex_date
+                        and with_last_session.last_trade_date >= action.ex_date
+                    ),
+                    action -> action.split_ratio
+                )
+            ),
             cast(1 as double),
             (factor, ratio) -> factor / ratio
         ) as adj_factor
-    from latest
-    inner join last_sessions
-        on latest.ticker = last_sessions.ticker
-    inner join splits
-        on
-            latest.ticker = splits.ticker
-            and latest.trade_date < splits.ex_date
-            and last_sessions.last_trade_date >= splits.ex_date
-    group by latest.ticker, latest.trade_date
+    from with_last_session
+    left join ticker_splits
+        on with_last_session.ticker = ticker_splits.ticker
 ),
 
 final as (
     select
-        latest.ticker,
-        latest.trade_date,
-        latest.open,
-        latest.high,
-        latest.low,
-        latest.close,
-        latest.volume,
-        latest.adj_close as vendor_adj_close,
-        latest.source,
-        latest.batch_id,
-        latest.line_number,
-        latest.ingested_at,
-        coalesce(split_factors.adj_factor, 1.0) as adj_factor,
-        latest.open * coalesce(split_factors.adj_factor, 1.0) as adj_open,
-        latest.high * coalesce(split_factors.adj_factor, 1.0) as adj_high,
-        latest.low * coalesce(split_factors.adj_factor, 1.0) as adj_low,
-        latest.close * coalesce(split_factors.adj_factor, 1.0) as adj_close,
-        latest.volume / coalesce(split_factors.adj_factor, 1.0) as adj_volume,
-        {{ mp_trade_month('latest.trade_date') }} as trade_month
-    from latest
-    left join split_factors
-        on
-            latest.ticker = split_factors.ticker
-            and latest.trade_date = split_factors.trade_date
+        ticker,
+        trade_date,
+        open,
+        high,
+        low,
+        close,
+        volume,
+        adj_close as vendor_adj_close,
+        source,
+        batch_id,
+        line_number,
+        ingested_at,
+        coalesce(adj_factor, 1.0) as adj_factor,
+        open * coalesce(adj_factor, 1.0) as adj_open,
+        high * coalesce(adj_factor, 1.0) as adj_high,
+        low * coalesce(adj_factor, 1.0) as adj_low,
+        close * coalesce(adj_factor, 1.0) as adj_close,
+        volume / coalesce(adj_factor, 1.0) as adj_volume,
+        {{ mp_trade_month('trade_date') }} as trade_month
+    from split_factors
 )
 
 select * from final

@@ -28,8 +28,8 @@ def record(
     partition_range: str = "all",
     table_ranges: Mapping[str, str] | None = None,
 ) -> None:
-    """One row per expectation outcome; a single insert per gate. `table_ranges` (table
-    name -> range) overrides `partition_range` for the tables it names."""
+    """One row per expectation outcome; a single insert per gate. `table_ranges`
+    (qualified table -> range) overrides `partition_range` for the tables it names."""
     table_ranges = table_ranges or {}
     ensure_table(client)
     at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
@@ -40,7 +40,7 @@ def record(
             quote(gate.layer),
             quote(o.suite),
             quote(o.table),
-            quote(table_ranges.get(o.table.rsplit(".", 1)[-1], partition_range)),
+            quote(table_ranges.get(o.table, partition_range)),
             quote(o.expectation),
             quote(json.dumps(o.kwargs, sort_keys=True, default=str)),
             quote(o.description),

@@ -89,10 +89,11 @@ class BuildReport:
 class LayerBuild:
     """What `dbt build` made of a layer's audit relations."""
 
-    tables: list[str]
-    partitioned: dict[str, str]  # table -> its (first) partition column
-    sparse: list[str]  # tables whose config says they may lose a month (`meta.sparse_months`)
-    checks: list[ExpectationOutcome]  # dbt's data and unit tests
+    tables: tuple[str, ...]  # the layer's table models
+    partitioned: Mapping[str, str]  # table -> its (first) partition column
+    sparse: tuple[str, ...]  # tables whose config says they may lose a month
+    skipped: tuple[str, ...]  # tables dbt did not build because a test failed first
+    checks: tuple[ExpectationOutcome, ...]  # dbt's data and unit tests
 
 
 def read_layer_build(run_dir: Path, layer: str, exit_code: int) -> LayerBuild:
@@ -108,11 +109,11 @@ def read_layer_build(run_dir: Path, layer: str, exit_code: int) -> LayerBuild:
     results = json.loads(results_path.read_text())["results"]
     artifacts = json.loads((run_dir / "manifest.json").read_text())
     manifest = {**artifacts["nodes"], **artifacts.get("unit_tests", {})}
-    checks = [
+    checks = tuple(
         _test_outcome(layer, r, manifest)
         for r in results
         if r["unique_id"].startswith(("test.", "unit_test."))
-    ]
+    )
     # A model skipped because its unit test failed is a blocked build, not a crash.
     failed_models = [
         r
@@ -127,34 +128,62 @@ def read_layer_build(run_dir: Path, layer: str, exit_code: int) -> LayerBuild:
             for r in failed_models
         )
         raise BuildError(f"dbt could not build {layer}: {names}; see {run_dir / 'dbt.log'}")
-    models = [
-        manifest[r["unique_id"]]
+    models = {
+        manifest[r["unique_id"]]["alias"]: (manifest[r["unique_id"]]["config"], r["status"])
         for r in results
         if r["unique_id"].startswith("model.")
         and manifest[r["unique_id"]]["config"]["materialized"] == "table"
-    ]
-    partition_by = {m["alias"]: m["config"].get("partition_by") for m in models}
+    }
+    partition_by = {table: config.get("partition_by") for table, (config, _) in models.items()}
     return LayerBuild(
-        tables=sorted(m["alias"] for m in models),
+        tables=tuple(sorted(models)),
         partitioned={
             table: columns if isinstance(columns, str) else columns[0]
             for table, columns in partition_by.items()
             if columns
         },
-        sparse=sorted(
-            m["alias"] for m in models if m["config"].get("meta", {}).get("sparse_months")
+        sparse=tuple(
+            sorted(t for t, (c, _) in models.items() if c.get("meta", {}).get("sparse_months"))
         ),
+        skipped=tuple(sorted(t for t, (_, status) in models.items() if status == "skipped")),
         checks=checks,
     )
+
+
+def validated_ranges(
+    client: EngineClient, layer: str, built: LayerBuild, window: RebuildWindow
+) -> dict[str, str]:
+    """What each audit table held when its gate validated it, by qualified audit name:
+    "all" for a table built whole; for a partitioned one built in part, its partitions
+    from the first on (the window's months; earlier ones for a table that rewrites more,
+    like the sentiment signal; the months a log appends to), "<column>: none" if it has
+    none; "not built" for a table dbt skipped."""
+    ranges = {}
+    for table in built.tables:
+        qualified, audit = f"{layer}.{table}", f"{layer}{AUDIT_SUFFIX}.{table}"
+        column = built.partitioned.get(table)
+        if table in built.skipped:
+            ranges[audit] = "not built"
+        elif column is None or (
+            qualified in window.derived_logs
+            or (window.rebuild_from is None and qualified not in window.appended_logs)
+        ):
+            ranges[audit] = "all"
+        else:
+            specs = client.query(f"show partitions {audit}")
+            first = min((str(s).split("/")[0].split("=", 1)[1] for (s,) in specs), default=None)
+            ranges[audit] = f"{column}: none" if first is None else f"{column} >= {first}"
+    return ranges
 
 
 def _test_outcome(layer: str, result: dict[str, Any], nodes: dict[str, Any]) -> ExpectationOutcome:
     node = nodes[result["unique_id"]]
     status = result["status"]
     warn_only = status == "warn" or str(node["config"].get("severity", "")).lower() == "warn"
+    attached = nodes.get(str(node.get("attached_node")))  # the model a data test is on
     return ExpectationOutcome(
         suite=f"dbt:{layer}",
-        table=str(node.get("attached_node") or ""),
+        table=f"{layer}{AUDIT_SUFFIX}.{attached['alias']}" if attached else "",
         expectation=f"dbt {node['resource_type'].replace('_', ' ')} {node['name']}",
         kwargs={},
         severity="warning" if warn_only else "critical",
@@ -421,14 +450,14 @@ class Pipeline:
                     gate = GateResult(
                         layer=layer,
                         run_id=report.run_id,
-                        outcomes=gx + built.checks + self._unguarded(layer, built.tables),
+                        outcomes=[*gx, *built.checks, *self._unguarded(layer, built.tables)],
                     )
                     gate.write(self.lake.runs / report.run_id / f"gate_{layer}.json")
                     history.record(
                         client,
                         gate,
                         window.partition_range,
-                        self._validated_ranges(client, layer, built, window),
+                        validated_ranges(client, layer, built, window),
                     )
                 report.gates[layer] = gate
                 if not gate.passed:
@@ -473,28 +502,7 @@ class Pipeline:
             code,
         )
 
-    @staticmethod
-    def _validated_ranges(
-        client: EngineClient, layer: str, built: LayerBuild, window: RebuildWindow
-    ) -> dict[str, str]:
-        """What each audit table holds, which its gate validated: "all" for a table built
-        whole; for a partitioned one built in part, its partitions from the first: the
-        window's months, earlier ones for a table that rewrites more (the sentiment
-        signal), the months a log appends to."""
-        ranges = dict.fromkeys(built.tables, "all")
-        for table, column in built.partitioned.items():
-            qualified = f"{layer}.{table}"
-            if qualified in window.derived_logs or (
-                window.rebuild_from is None and qualified not in window.appended_logs
-            ):
-                continue
-            specs = client.query(f"show partitions {layer}{AUDIT_SUFFIX}.{table}")
-            values = (str(spec).split("/")[0].split("=", 1)[1] for (spec,) in specs)
-            first = min(values, default=None)
-            ranges[table] = f"{column}: none" if first is None else f"{column} >= {first}"
-        return ranges
-
-    def _unguarded(self, layer: str, tables: list[str]) -> list[ExpectationOutcome]:
+    def _unguarded(self, layer: str, tables: Sequence[str]) -> list[ExpectationOutcome]:
         guarded = {s.table for s in load_suites(self.settings.project_dir / "expectations", layer)}
         return [
             ExpectationOutcome(

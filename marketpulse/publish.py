@@ -231,7 +231,7 @@ class Publisher:
     def promote(
         self,
         layer: str,
-        tables: list[str],
+        tables: Collection[str],
         run_id: str,
         gate: dict[str, Any],
         *,

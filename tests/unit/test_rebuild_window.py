@@ -7,6 +7,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from marketpulse.config import PROJECT_DIR
 from marketpulse.incremental import (
     CODE_CHANGED,
@@ -265,18 +267,29 @@ def test_the_transform_code_is_what_each_layer_compiles_from(tmp_path: Path) -> 
     assert before == {layer: transform_code(PROJECT_DIR, layer) for layer in before}
     assert before["silver"] != before["gold"]
 
-    def after(path: str, text: str) -> dict[str, str]:
-        with (project / path).open("a") as file:
-            file.write(text)
+    def after(path: str, text: str, anchor: str = "") -> dict[str, str]:
+        """The digests after `text` is added to a file (after `anchor`, or at its end)."""
+        file = project / path
+        content = file.read_text()
+        at = content.index(anchor) + len(anchor) if anchor else len(content)
+        file.write_text(content[:at] + text + content[at:])
         return {layer: transform_code(project, layer) for layer in ("silver", "gold")}
 
     # A gold model changes gold's code only.
     changed = after("models/gold/fct_ticker_daily.sql", "\n-- a change\n")
     assert changed["gold"] != before["gold"] and changed["silver"] == before["silver"]
     # A var in dbt_project.yml (gold reads `sentiment_model`) changes both layers' code.
-    again = after("dbt_project.yml", "  sentiment_model: finbert\n")
+    again = after("dbt_project.yml", "\n  sentiment_model: finbert", anchor="run_id: null")
+    assert yaml.safe_load((project / "dbt_project.yml").read_text())["vars"] == {
+        "run_id": None,
+        "sentiment_model": "finbert",
+    }
     assert again["gold"] != changed["gold"] and again["silver"] != changed["silver"]
-    # A bronze staging model compiles into silver; the seeds' README compiles into nothing.
+    # A bronze staging model compiles into silver only.
     staged = after("models/bronze/stg_bronze__prices_daily.sql", "\n")
     assert staged["silver"] != again["silver"] and staged["gold"] == again["gold"]
+    # Files that change no table: notes, dbt unit tests, test macros, the macros' docs.
     assert after("seeds/README.md", "notes\n") == staged
+    assert after("models/silver/_silver__unit_tests.yml", "\n") == staged
+    assert after("macros/tests/mp_unique_combination.sql", "\n") == staged
+    assert after("macros/_macros.yml", "\n") == staged

@@ -80,5 +80,10 @@ def test_the_build_reads_partitioning_from_the_models_configs(
         "fct_sentiment_signal": "trade_month",
     }
     assert "dim_instruments" in gold.tables
-    assert gold.sparse == ["fct_ticker_sentiment_daily"]  # rows only for sessions with news
+    assert gold.sparse == ("fct_ticker_sentiment_daily",)  # rows only for sessions with news
+    assert gold.skipped == ()  # nothing blocked the default run
     assert gold.checks and all(c.success for c in gold.checks if c.severity == "critical")
+    # A dbt data test names the audit table it checked, as a GX outcome does.
+    tested = {c.table for c in gold.checks}
+    assert "gold_audit.fct_ticker_daily" in tested
+    assert tested <= {f"gold_audit.{t}" for t in gold.tables} | {""}

@@ -75,6 +75,14 @@ class RebuildWindow:
         """The logs this build derives anew from all of bronze: served as built."""
         return self.logs if self.log_batches is None else ()
 
+    def builds_whole(self, table: str) -> bool:
+        """Whether this build rebuilds every partition of `table` (a qualified name), as
+        `served_partitions` serves it: a log derived anew, or any table but an appended
+        log when every month is rebuilt."""
+        return table in self.derived_logs or (
+            self.rebuild_from is None and table not in self.appended_logs
+        )
+
 
 def transform_code(project_dir: Path, layer: str) -> str:
     """A digest of the files a layer's models compile from: their SQL, configs, macros,

@@ -160,14 +160,11 @@ def validated_ranges(
     none; "not built" for a table dbt skipped."""
     ranges = {}
     for table in built.tables:
-        qualified, audit = f"{layer}.{table}", f"{layer}{AUDIT_SUFFIX}.{table}"
+        audit = f"{layer}{AUDIT_SUFFIX}.{table}"
         column = built.partitioned.get(table)
         if table in built.skipped:
             ranges[audit] = "not built"
-        elif column is None or (
-            qualified in window.derived_logs
-            or (window.rebuild_from is None and qualified not in window.appended_logs)
-        ):
+        elif column is None or window.builds_whole(f"{layer}.{table}"):
             ranges[audit] = "all"
         else:
             specs = client.query(f"show partitions {audit}")

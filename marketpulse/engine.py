@@ -371,6 +371,11 @@ class Engine:
             f"hive.server2.thrift.port={self.settings.port}",
             "--hiveconf",
             f"hive.server2.thrift.bind.host={self.settings.host}",
+            # HiveServer2 deletes its operation-log root when it stops; the default root
+            # (/tmp/<user>/operation_logs) is shared, so stopping one lake's engine would
+            # pull the files from under every other engine on the machine.
+            "--hiveconf",
+            f"hive.server2.logging.operation.log.location={lake.logs / 'operation_logs'}",
             "spark-internal",
         ]
         return args

@@ -74,3 +74,11 @@ def test_the_cli_module_keeps_heavy_imports_out() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_each_lake_keeps_its_engines_operation_logs(tmp_path: Path) -> None:
+    """HiveServer2 deletes its operation-log root on stop: a root shared between lakes made
+    stopping one engine crash another starting on the same machine."""
+    command = Engine(Settings(home=tmp_path))._command("local[2]")
+    location = f"hive.server2.logging.operation.log.location={tmp_path / 'logs' / 'operation_logs'}"
+    assert command[command.index(location) - 1] == "--hiveconf"

@@ -4,7 +4,11 @@ Silver's price tables change only in the months new deliveries touch (a bar's se
 release's session; for a ticker's new bar, also the sessions since its last published bar,
 which move an inferred listing span). A split (new, reached, or released without its jump),
 an instrument change or a new calendar can change any month: those rebuild everything, as
-does a missing or rolled-back predecessor.
+does a missing predecessor (after a rollback, the batches only later versions read count as
+new again).
+The news tables read only the news datasets: while no news batch arrives and their suites
+are those they passed (`suites_digest`), a build keeps the published ones (`carried`)
+instead of rebuilding them from every delivered article.
 The logs (quarantine, restatements) are appended to whatever the window: a build logs the
 rejections and restatements of the batches the published version has not read. A logged
 record is final: the rules that read another dataset (a bar's session, a score's article)
@@ -13,7 +17,8 @@ delivery with the earlier ones of its key, so a price batch that landed before o
 read has the logs derived anew.
 Gold rebuilds from the earliest month any silver promotion since its own changed, and
 from the earliest month whose news changed (news does not move silver's window: the news
-tables are rebuilt whole, so gold compares them with the version it was built on).
+tables are rebuilt whole when news arrives, so gold compares them with the version it was
+built on).
 A version built from other transform code (models, macros, seeds, or dbt_project.yml with
 its vars, such as `sentiment_model`) is no base to keep months from: every month is rebuilt.
 """
@@ -39,6 +44,8 @@ LOGS = ("silver.quarantine", "silver.restatements")
 GOLD_PRICE_TABLE = "gold.fct_ticker_daily"
 NEWS_TABLES = ("silver.news_articles", "silver.news_sentiment")
 NEWS_DATASETS = frozenset({"news_articles", "news_sentiment"})  # all the news tables read
+# Silver's tables that read only the news datasets: unchanged while no news batch arrives.
+NEWS_MODELS = ("silver.news_article_tickers", "silver.news_articles", "silver.news_sentiment")
 # What a layer's models compile from, relative to the dbt project (bronze staging models
 # are ephemeral: they compile into silver's).
 TRANSFORM_CODE = {
@@ -60,6 +67,9 @@ class RebuildWindow:
     logs: tuple[str, ...] = ()  # the layer's append-only logs
     # The batches whose records the logs append; None: derive the logs anew.
     log_batches: tuple[str, ...] | None = None
+    # Tables whose inputs and suites did not change: neither built nor gated; the new
+    # version serves the published ones (qualified names).
+    carried: tuple[str, ...] = ()
 
     @property
     def partition_range(self) -> str:
@@ -101,6 +111,15 @@ def transform_code(project_dir: Path, layer: str) -> str:
     return digest.hexdigest()
 
 
+def suites_digest(project_dir: Path, tables: Sequence[str]) -> str:
+    """A digest of the expectation suites of `tables` (qualified names)."""
+    digest = hashlib.sha256()
+    for table in sorted(tables):
+        suite = project_dir / "expectations" / f"{table.replace('.', '__', 1)}.json"
+        digest.update(f"{suite.name}\0".encode() + suite.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def _month_start(day: date | str) -> str:
     return str(day)[:7] + "-01"
 
@@ -115,15 +134,21 @@ def _in(ids: Sequence[str]) -> str:
 
 
 def silver_window(
-    client: EngineClient, previous: PublishManifest | None, full_refresh: bool, code: str
+    client: EngineClient,
+    previous: PublishManifest | None,
+    full_refresh: bool,
+    code: str,
+    news_suites: str,
 ) -> RebuildWindow:
-    """`code`: the layer's `transform_code`."""
+    """`code`: the layer's `transform_code`; `news_suites`: the `suites_digest` of the news
+    tables."""
     batches = client.query(
         "select batch_id, dataset, date_format(ingested_at, 'yyyy-MM-dd HH:mm:ss.SSSSSS') "
         "from bronze.batches"
     )
     inputs = {
         "transform_code": code,
+        "news_suites": news_suites,
         "bronze_batches": sorted(b for b, _, _ in batches),
         "news_batches": sorted(b for b, d, _ in batches if d in NEWS_DATASETS),
     }
@@ -148,11 +173,17 @@ def silver_window(
     appendable = set(LOGS) <= previous.partitions.keys() and not _read_out_of_order(
         batches, consumed
     )
+    news_unchanged = (
+        not NEWS_DATASETS & new.keys()
+        and previous.inputs.get("news_suites") == news_suites
+        and set(NEWS_MODELS) <= previous.tables.keys()
+    )
     window = functools.partial(
         RebuildWindow,
         inputs=inputs,
         logs=LOGS,
         log_batches=tuple(unread) if appendable else None,
+        carried=NEWS_MODELS if news_unchanged else (),
     )
     if REBUILDS_ALL & new.keys():
         return window(None, f"new {', '.join(sorted(REBUILDS_ALL & new.keys()))}")

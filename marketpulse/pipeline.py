@@ -31,10 +31,12 @@ from marketpulse.errors import (
 )
 from marketpulse.gates import ExpectationOutcome, Gate, GateResult, load_suites
 from marketpulse.incremental import (
+    NEWS_MODELS,
     RebuildWindow,
     gold_window,
     news_window,
     silver_window,
+    suites_digest,
     transform_code,
 )
 from marketpulse.ingestion import calendar, catalog
@@ -148,6 +150,24 @@ def read_layer_build(run_dir: Path, layer: str, exit_code: int) -> LayerBuild:
         skipped=tuple(sorted(t for t, (_, status) in models.items() if status == "skipped")),
         checks=checks,
     )
+
+
+def readers_of_carried(run_dir: Path, carried: Sequence[str]) -> list[str]:
+    """The nodes a layer's `dbt build` ran that read a carried table (qualified names): it
+    was not built, so its audit relation may be stale or gone. Empty when none does."""
+    if not carried:
+        return []
+    artifacts = json.loads((run_dir / "manifest.json").read_text())
+    names = {t.split(".", 1)[1] for t in carried}
+    carried_ids = {
+        uid
+        for uid, node in artifacts["nodes"].items()
+        if node["resource_type"] == "model" and node["alias"] in names
+    }
+    results = json.loads((run_dir / "run_results.json").read_text())["results"]
+    ran = [r["unique_id"] for r in results]
+    parents = artifacts.get("parent_map", {})
+    return sorted(uid for uid in ran if carried_ids & set(parents.get(uid, ())))
 
 
 def validated_ranges(
@@ -436,13 +456,20 @@ class Pipeline:
                 months = "every month" if window.rebuild_from is None else window.partition_range
                 self.progress(f"== {layer}: build audit relations (run {report.run_id})")
                 self.progress(f"{layer}: partitioned tables rebuild {months} ({window.reason})")
+                if window.carried:
+                    self.progress(
+                        f"{layer}: {', '.join(window.carried)} keep their published version "
+                        "(no new batch of what they read)"
+                    )
                 with report.stage(f"{layer} build"):
                     built = self._dbt_build(layer, report.run_id, window)
                 with report.stage(f"{layer} gate"):
                     gx = (
                         []
                         if any(o.blocks for o in built.checks)  # already blocked: skip GX
-                        else Gate(self.settings, self.progress).run(layer, report.run_id).outcomes
+                        else Gate(self.settings, self.progress)
+                        .run(layer, report.run_id, tables=self._gated(layer, window))
+                        .outcomes
                     )
                     gate = GateResult(
                         layer=layer,
@@ -474,6 +501,7 @@ class Pipeline:
                         sparse=[f"{layer}.{t}" for t in built.sparse],
                         appended=window.appended_logs,
                         whole=window.derived_logs,
+                        carried=window.carried,
                     )
                     removed = collect_garbage(
                         self.lake, layer, self.settings.keep_versions, report.run_id
@@ -490,7 +518,8 @@ class Pipeline:
         previous = own[-1] if own else None
         code = transform_code(self.settings.project_dir, layer)
         if layer == "silver":
-            return silver_window(self.client(), previous, full_refresh, code)
+            news_suites = suites_digest(self.settings.project_dir, NEWS_MODELS)
+            return silver_window(self.client(), previous, full_refresh, code, news_suites)
         return gold_window(
             publish_history(self.lake, "silver"),
             previous,
@@ -498,6 +527,14 @@ class Pipeline:
             functools.partial(news_window, self.client()),
             code,
         )
+
+    def _gated(self, layer: str, window: RebuildWindow) -> set[str] | None:
+        """The tables whose suites the gate runs: all but those the build carries over (their
+        published version passed the same suites when it was built); None: every suite."""
+        if not window.carried:
+            return None
+        suites = load_suites(self.settings.project_dir / "expectations", layer)
+        return {s.table for s in suites} - {t.split(".", 1)[1] for t in window.carried}
 
     def _unguarded(self, layer: str, tables: Sequence[str]) -> list[ExpectationOutcome]:
         guarded = {s.table for s in load_suites(self.settings.project_dir / "expectations", layer)}
@@ -517,11 +554,13 @@ class Pipeline:
 
     def _dbt_build(self, layer: str, run_id: str, window: RebuildWindow) -> LayerBuild:
         run_dir = self.lake.runs / run_id / f"dbt_{layer}"
+        carried = [t.split(".", 1)[1] for t in window.carried]
         command = [
             _dbt_executable(),
             "build",
             "--select",
             layer,
+            *(["--exclude", *carried] if carried else []),
             # Unit tests check model logic on fixtures: `make test` runs them, not each build.
             "--exclude-resource-type",
             "unit_test",
@@ -564,7 +603,16 @@ class Pipeline:
                 f"built {layer}; nothing was published; start it with `marketpulse engine "
                 "start` and build again"
             )
-        return read_layer_build(run_dir, layer, proc.returncode)
+        built = read_layer_build(run_dir, layer, proc.returncode)
+        readers = readers_of_carried(run_dir, window.carried)
+        if readers:
+            raise BuildError(
+                f"{', '.join(readers)} read {', '.join(window.carried)}, which this build "
+                "keeps from the published version without building; nothing was published; "
+                "`marketpulse build --full-refresh` builds every table, and NEWS_MODELS "
+                "(marketpulse/incremental.py) must list only tables no other model reads"
+            )
+        return built
 
     # --- the whole thing -------------------------------------------------------------------
     def run(self) -> BuildReport:

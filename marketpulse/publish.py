@@ -240,11 +240,14 @@ class Publisher:
         sparse: Collection[str] = (),
         appended: Collection[str] = (),
         whole: Collection[str] = (),
+        carried: Collection[str] = (),
     ) -> PublishManifest:
         """Publish a gated audit build. With `rebuild_from`, partitioned tables keep their
         published months before it and take the audit build's months from it on; the
         `sparse` ones may lose months, the `appended` ones keep every month their build did
-        not rewrite, the `whole` ones were built in full (see `served_partitions`)."""
+        not rewrite, the `whole` ones were built in full (see `served_partitions`). The
+        `carried` ones (qualified) were not built: the new version serves their published
+        version as it is."""
         audit = layer + AUDIT_SUFFIX
         locations = {f"{layer}.{t}": self.location(f"{audit}.{t}") for t in tables}
         # The gate validated this run's directories; a dbt run by hand since then may have
@@ -275,6 +278,14 @@ class Publisher:
                 appended=qualified in appended,
                 whole=qualified in whole,
             )
+        for qualified in carried:
+            if previous is None or qualified not in previous.tables:
+                raise PublishError(f"{qualified} is not published: it cannot be carried over")
+            locations[qualified] = previous.tables[qualified]
+            if qualified in previous.schemas:
+                schemas[qualified] = previous.schemas[qualified]
+            if qualified in previous.partitions:
+                partitions[qualified] = previous.partitions[qualified]
         manifest = PublishManifest(
             layer=layer,
             run_id=run_id,

@@ -19,14 +19,74 @@
         "abs(close_ratio - " ~ 1 / ratio ~ ") <= " ~ tolerance / ratio) -%}
 {%- endfor -%}
 
+{%- set columns = [
+    'ticker', 'trade_date', 'batch_id', 'line_number', 'jump_date', 'close_ratio',
+    'vendor_adj_ratio', 'reason', 'rule_id',
+] -%}
+{%- set rebuild_from = mp_rebuild_from() -%}
+
 {#- One pass over every bar: `latest` is read once (a CTE read twice is
     computed twice), and each ticker's first unresolved jump is a window over
-    the same partitioning. -#}
+    the same partitioning.
+    With a rebuild window only its bars are read. A jump before the window is
+    settled: a delivery, release or split that could change one starts the
+    window earlier or rebuilds every month (marketpulse/incremental.py). So the
+    published holds before the window stand, a ticker held since then stays
+    held, and each ticker's last published bar before the window (of a ticker
+    not held) is the bar before its first one in it. -#}
 with
 
-latest as (
-    select * from {{ ref('int_prices_daily_latest') }}
+window_bars as (
+    select
+        ticker,
+        trade_date,
+        batch_id,
+        line_number,
+        close,
+        adj_close,
+        false as is_context
+    from {{ ref('int_prices_daily_latest') }}
+    where {{ mp_in_rebuild_window('trade_date') }}
 ),
+
+{% if rebuild_from is none -%}
+latest as (
+    select * from window_bars
+),
+{%- else -%}
+held_before as (
+    select {{ columns | join(', ') }}
+    from {{ mp_published(this, "build without rebuild_from first", columns) }}
+    where trade_date < date'{{ rebuild_from }}'
+),
+
+last_bars_before as (
+    select
+        ticker,
+        max(trade_date) as trade_date,
+        max_by(close, trade_date) as close,
+        max_by(vendor_adj_close, trade_date) as adj_close
+    from {{ mp_published(
+        this.incorporate(path={"identifier": "prices_daily"}),
+        "build without rebuild_from first") }}
+    where trade_month < '{{ rebuild_from[:7] }}'
+    group by ticker
+),
+
+latest as (
+    select * from window_bars
+    union all
+    select
+        ticker,
+        trade_date,
+        cast(null as string) as batch_id,
+        cast(null as bigint) as line_number,
+        close,
+        adj_close,
+        true as is_context
+    from last_bars_before
+),
+{%- endif %}
 
 splits as (
     select * from {{ ref('corporate_actions') }}
@@ -47,6 +107,7 @@ moves as (
         trade_date,
         batch_id,
         line_number,
+        is_context,
         close / lag(close) over by_session as close_ratio,
         adj_close / lag(adj_close) over by_session as vendor_adj_ratio
     from latest
@@ -119,6 +180,38 @@ jumps as (
             candidates.ticker = releases.ticker
             and candidates.trade_date = releases.trade_date
             and candidates.candidate_rule_id = releases.rule_id
+    where not candidates.is_context
+),
+{%- if rebuild_from is not none %}
+
+-- Each ticker held before the window, by the jump that holds it.
+earlier_jumps as (
+    select distinct
+        ticker,
+        jump_date as trade_date,
+        cast(null as string) as batch_id,
+        cast(null as bigint) as line_number,
+        close_ratio,
+        vendor_adj_ratio,
+        rule_id,
+        jump_date,
+        reason
+    from held_before
+),
+{%- endif %}
+
+all_jumps as (
+    select
+        *,
+        false as is_context
+    from jumps
+    {%- if rebuild_from is not none %}
+    union all
+    select
+        *,
+        true as is_context
+    from earlier_jumps
+    {%- endif %}
 ),
 
 with_first_jump as (
@@ -131,24 +224,20 @@ with_first_jump as (
         min_by(close_ratio, jump_date) over by_ticker as close_ratio,
         min_by(vendor_adj_ratio, jump_date) over by_ticker as vendor_adj_ratio,
         min_by(reason, jump_date) over by_ticker as reason,
-        min_by(rule_id, jump_date) over by_ticker as rule_id
-    from jumps
+        min_by(rule_id, jump_date) over by_ticker as rule_id,
+        is_context
+    from all_jumps
     window by_ticker as (partition by ticker)
 ),
 
 final as (
-    select
-        ticker,
-        trade_date,
-        batch_id,
-        line_number,
-        jump_date,
-        close_ratio,
-        vendor_adj_ratio,
-        reason,
-        rule_id
+    select {{ columns | join(', ') }}
     from with_first_jump
-    where trade_date >= jump_date
+    where trade_date >= jump_date and not is_context
+    {%- if rebuild_from is not none %}
+    union all
+    select {{ columns | join(', ') }} from held_before
+    {%- endif %}
 )
 
 select * from final

@@ -14,6 +14,7 @@ import pytest
 
 from marketpulse.config import Settings
 from marketpulse.engine import Engine, EngineClient, free_port
+from marketpulse.incremental import NEWS_MODELS
 from marketpulse.ingestion.simulator import SimulationConfig, session_window, simulate
 from marketpulse.pipeline import Pipeline
 from marketpulse.publish import Publisher
@@ -31,7 +32,14 @@ PARTITIONED = (
 # Its rows depend on the next bar: it also rewrites the month before the window.
 SIGNAL = "gold.fct_sentiment_signal"
 # The restatements log appended by each build holds what a full rebuild derives anew.
-DERIVED = (*PARTITIONED, SIGNAL, "gold.dim_instruments", "silver.restatements")
+DERIVED = (
+    *PARTITIONED,
+    SIGNAL,
+    "gold.dim_instruments",
+    "silver.restatements",
+    "silver.held_prices",
+    *NEWS_MODELS,
+)
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +108,11 @@ def _assert_rebuilt_from(
             assert f"_v={run_id}/" in location, f"{table} {spec} was not rebuilt"
 
 
+def _tables(pipeline: Pipeline, layer: str) -> dict[str, str]:
+    """Where each table of the layer's version of record is."""
+    return Publisher(pipeline.client(), pipeline.lake).history(layer)[-1].tables
+
+
 def _served(pipeline: Pipeline, table: str) -> dict[str, str]:
     layer = table.split(".")[0]
     return Publisher(pipeline.client(), pipeline.lake).history(layer)[-1].partitions[table]
@@ -108,6 +121,7 @@ def _served(pipeline: Pipeline, table: str) -> dict[str, str]:
 def test_a_new_session_rebuilds_only_its_month(lake: dict[str, Any], reader: EngineClient) -> None:
     pipeline, last = lake["pipeline"], lake["last"]
     before = {t: _served(pipeline, t) for t in (*PARTITIONED, SIGNAL)}
+    news_before = _tables(pipeline, "silver")
     bars = list(last.records)
     withheld = bars.pop()  # one ticker's bar is late: the session is incomplete
     lake["withheld"] = withheld
@@ -147,6 +161,15 @@ def test_a_new_session_rebuilds_only_its_month(lake: dict[str, Any], reader: Eng
     assert validated["fct_ticker_daily"] == "trade_month >= 2024-06"
     assert validated["fct_sentiment_signal"] == "trade_month >= 2024-05"
     assert validated["dim_instruments"] == "all"  # small and unpartitioned: built whole
+    # No news batch arrived: silver serves its news tables as published, neither built nor
+    # gated again.
+    publisher = Publisher(pipeline.client(), pipeline.lake)
+    for table in NEWS_MODELS:
+        assert report.published["silver"].tables[table] == news_before[table], table
+        assert publisher.location(table) == news_before[table], table
+    gated = {o.table.split(".")[1] for o in report.gates["silver"].outcomes}
+    assert gated.isdisjoint(t.split(".")[1] for t in NEWS_MODELS)
+    assert "prices_daily" in gated
 
 
 def test_a_restated_bar_30_sessions_back_rebuilds_from_its_month_only(
@@ -351,6 +374,66 @@ def test_the_quarantine_log_is_appended_never_replaced(
     assert _served(pipeline, "silver.quarantine") == served
     # Neither build delivered a bar: the restatements log kept its files and rows.
     assert _restatements(pipeline, reader) == restatements
+
+
+def _bar(reader: EngineClient, where: str) -> dict[str, Any]:
+    """A published bar as a vendor would re-deliver it (without an adjusted close)."""
+    row = reader.query(
+        "select ticker, cast(trade_date as string), open, high, low, close, volume "
+        f"from silver.prices_daily where {where} order by trade_date desc, ticker limit 1"
+    )[0]
+    fields = ("ticker", "trade_date", "open", "high", "low", "close", "volume")
+    bar = dict(zip(fields, map(str, row), strict=True))
+    return {"line_number": 1, **bar, "adj_close": ""}
+
+
+def test_a_ticker_held_before_the_window_stays_held(
+    lake: dict[str, Any], reader: EngineClient
+) -> None:
+    """A held ticker's later months are rebuilt from the published hold: its bars in the
+    window show no jump of their own, yet stay held from the jump before it."""
+    pipeline = lake["pipeline"]
+    # A bar in May re-delivered at half its prices: a split-like jump no split explains.
+    halved = _bar(reader, "trade_month = '2024-05' and trade_date < '2024-05-20'")
+    ticker, jump_date = halved["ticker"], halved["trade_date"]
+    for column in ("open", "high", "low", "close"):
+        halved[column] = repr(round(float(halved[column]) / 2, 4))
+    pipeline.ingest("prices_daily", "vendor_fix", [halved])
+    report = pipeline.build()
+    assert not report.blocked
+    assert report.published["silver"].rebuild_from == "2024-05-01"
+    held = "select trade_date, jump_date, rule_id from silver.held_prices where ticker = "
+    held_from_may = reader.query(held + f"'{ticker}' order by trade_date")
+    assert str(held_from_may[0][0]) == jump_date
+    assert {(str(j), r) for _, j, r in held_from_may} == {(jump_date, "split_like_jump")}
+    # A restated June bar of another ticker: only June is rebuilt.
+    restated = _bar(reader, f"trade_month = '2024-06' and ticker <> '{ticker}' and high > low")
+    restated["close"] = repr(round((float(restated["high"]) + float(restated["low"])) / 2, 4))
+    pipeline.ingest("prices_daily", "vendor_fix", [restated])
+    report = pipeline.build()
+    assert not report.blocked
+    assert report.published["silver"].rebuild_from == "2024-06-01"
+    assert reader.query(held + f"'{ticker}' order by trade_date") == held_from_may
+    assert reader.query(
+        f"select count(*) from silver.prices_daily where ticker = '{ticker}' "
+        f"and trade_date >= '{jump_date}'"
+    ) == [(0,)]
+    # A jump on the window's first session: its previous bar is the published one before.
+    first = reader.query(
+        "select min(trade_date) from silver.prices_daily where trade_month = '2024-06'"
+    )
+    opening = _bar(
+        reader,
+        f"trade_date = '{first[0][0]}' and ticker not in ('{ticker}', '{restated['ticker']}')",
+    )
+    for column in ("open", "high", "low", "close"):
+        opening[column] = repr(round(float(opening[column]) / 2, 4))
+    pipeline.ingest("prices_daily", "vendor_fix", [opening])
+    report = pipeline.build()
+    assert not report.blocked
+    assert report.published["silver"].rebuild_from == "2024-06-01"
+    (jump,) = {row[1:] for row in reader.query(held + f"'{opening['ticker']}'")}
+    assert (str(jump[0]), jump[1]) == (opening["trade_date"], "split_like_jump")
 
 
 def test_incremental_results_equal_a_full_rebuild(

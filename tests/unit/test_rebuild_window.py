@@ -14,11 +14,13 @@ from marketpulse.incremental import (
     CODE_CHANGED,
     GOLD_PRICE_TABLE,
     LOGS,
+    NEWS_MODELS,
     PRICE_TABLE,
     RebuildWindow,
     gold_window,
     news_window,
     silver_window,
+    suites_digest,
     transform_code,
 )
 from marketpulse.publish import PublishManifest
@@ -39,6 +41,7 @@ def _silver(
 
 
 CODE = "code-1"  # the transform code the published versions were built from
+SUITES = "suites-1"  # the news tables' suites they passed
 
 
 def _gold(built_on: PublishManifest) -> PublishManifest:
@@ -189,13 +192,13 @@ def _published_silver(partitioned_logs: tuple[str, ...] = LOGS) -> PublishManife
         layer="silver",
         run_id="s1",
         published_at="2026-01-01T00:00:00",
-        tables={},
+        tables={t: f"/lake/{t}/_v=s1" for t in (*NEWS_MODELS, PRICE_TABLE, *LOGS)},
         gate={},
         partitions={
             PRICE_TABLE: {"trade_month=2024-06": "p"},
             **{log: {"detected_month=2026-01": "q"} for log in partitioned_logs},
         },
-        inputs={"transform_code": CODE, "bronze_batches": ["b1", "b2"]},
+        inputs={"transform_code": CODE, "news_suites": SUITES, "bronze_batches": ["b1", "b2"]},
     )
 
 
@@ -207,7 +210,7 @@ def test_the_log_appends_the_batches_the_published_silver_has_not_read() -> None
     client = BatchesClient(
         [*CONSUMED, ("b4", "instruments", LATER), ("b3", "news_sentiment", LATER)]
     )
-    window = silver_window(client, _published_silver(), False, CODE)  # type: ignore[arg-type]
+    window = silver_window(client, _published_silver(), False, CODE, SUITES)  # type: ignore[arg-type]
     # New instruments rebuild every month of the price tables; the log still only appends.
     assert window.rebuild_from is None
     assert window.log_batches == ("b3", "b4")
@@ -215,21 +218,21 @@ def test_the_log_appends_the_batches_the_published_silver_has_not_read() -> None
 
 
 def test_nothing_new_appends_nothing() -> None:
-    window = silver_window(BatchesClient(CONSUMED), _published_silver(), False, CODE)  # type: ignore[arg-type]
+    window = silver_window(BatchesClient(CONSUMED), _published_silver(), False, CODE, SUITES)  # type: ignore[arg-type]
     assert window.rebuild_from == "2024-06-01"
     assert window.log_batches == ()
 
 
 def test_the_log_is_derived_anew_on_full_refresh_or_from_an_unpartitioned_log() -> None:
     client = BatchesClient([*CONSUMED, ("b3", "instruments", LATER)])
-    assert silver_window(client, _published_silver(), True, CODE).log_batches is None  # type: ignore[arg-type]
+    assert silver_window(client, _published_silver(), True, CODE, SUITES).log_batches is None  # type: ignore[arg-type]
     # Upgrading: a log published unpartitioned (the quarantine log before the
     # restatements log) is derived anew with the other, so both can be served as built.
     for partitioned in ((), LOGS[:1]):
-        window = silver_window(client, _published_silver(partitioned), False, CODE)  # type: ignore[arg-type]
+        window = silver_window(client, _published_silver(partitioned), False, CODE, SUITES)  # type: ignore[arg-type]
         assert window.log_batches is None
         assert (window.appended_logs, window.derived_logs) == ((), LOGS)
-    assert silver_window(client, None, False, CODE).log_batches is None  # type: ignore[arg-type]
+    assert silver_window(client, None, False, CODE, SUITES).log_batches is None  # type: ignore[arg-type]
 
 
 def test_a_price_batch_landed_before_one_already_read_derives_the_logs_anew() -> None:
@@ -237,16 +240,45 @@ def test_a_price_batch_landed_before_one_already_read_derives_the_logs_anew() ->
     logged ones in delivery order, which only a derivation from every batch gets right."""
     repaired = ("b0", "prices_daily", "2026-01-01 09:00:00")
     client = BatchesClient([*CONSUMED, repaired, ("b3", "instruments", LATER)])
-    window = silver_window(client, _published_silver(), False, CODE)  # type: ignore[arg-type]
+    window = silver_window(client, _published_silver(), False, CODE, SUITES)  # type: ignore[arg-type]
     assert window.log_batches is None and window.derived_logs == LOGS
     in_order = ("b0", "prices_daily", LATER)
     client = BatchesClient([*CONSUMED, in_order, ("b3", "instruments", LATER)])
-    assert silver_window(client, _published_silver(), False, CODE).log_batches == ("b0", "b3")  # type: ignore[arg-type]
+    assert silver_window(client, _published_silver(), False, CODE, SUITES).log_batches == (
+        "b0",
+        "b3",
+    )  # type: ignore[arg-type]
+
+
+def test_the_news_tables_are_carried_over_while_no_news_batch_arrives() -> None:
+    """They read only the news datasets: a build without a news batch serves them as
+    published, whatever it rebuilds of the price tables."""
+    for new in ("instruments", "trading_sessions"):  # batches that rebuild every month
+        client = BatchesClient([*CONSUMED, ("b3", new, LATER)])
+        window = silver_window(client, _published_silver(), False, CODE, SUITES)  # type: ignore[arg-type]
+        assert window.carried == NEWS_MODELS, new
+    assert silver_window(BatchesClient(CONSUMED), _published_silver(), False, CODE, SUITES).carried  # type: ignore[arg-type]
+    for news in ("news_articles", "news_sentiment"):
+        client = BatchesClient([*CONSUMED, ("b3", news, LATER)])
+        assert silver_window(client, _published_silver(), False, CODE, SUITES).carried == (), news  # type: ignore[arg-type]
+    # Nothing to carry from, or a reason to rebuild everything: built like every table.
+    client = BatchesClient(CONSUMED)
+    assert silver_window(client, _published_silver(), True, CODE, SUITES).carried == ()  # type: ignore[arg-type]
+    assert silver_window(client, _published_silver(), False, "code-2", SUITES).carried == ()  # type: ignore[arg-type]
+    assert silver_window(client, None, False, CODE, SUITES).carried == ()  # type: ignore[arg-type]
+    gone = BatchesClient(CONSUMED[:1])  # a batch the published version read was removed
+    assert silver_window(gone, _published_silver(), False, CODE, SUITES).carried == ()  # type: ignore[arg-type]
+    # A suite changed since: the news tables are built and checked against it.
+    tightened = silver_window(client, _published_silver(), False, CODE, "suites-2")  # type: ignore[arg-type]
+    assert tightened.carried == () and tightened.inputs["news_suites"] == "suites-2"
+    without_news = _published_silver()
+    del without_news.tables["silver.news_sentiment"]  # published before the table existed
+    assert silver_window(client, without_news, False, CODE, SUITES).carried == ()  # type: ignore[arg-type]
 
 
 def test_silver_built_from_other_code_rebuilds_every_month_and_derives_the_logs() -> None:
     client = BatchesClient([*CONSUMED, ("b3", "news_sentiment", LATER)])
-    window = silver_window(client, _published_silver(), False, "code-2")  # type: ignore[arg-type]
+    window = silver_window(client, _published_silver(), False, "code-2", SUITES)  # type: ignore[arg-type]
     assert (window.rebuild_from, window.reason) == (None, CODE_CHANGED)
     assert window.log_batches is None  # like --full-refresh: the rules may have changed
     assert window.inputs["transform_code"] == "code-2"
@@ -293,3 +325,15 @@ def test_the_transform_code_is_what_each_layer_compiles_from(tmp_path: Path) -> 
     assert after("models/silver/_silver__unit_tests.yml", "\n") == staged
     assert after("macros/tests/mp_unique_combination.sql", "\n") == staged
     assert after("macros/_macros.yml", "\n") == staged
+
+
+def test_the_news_suites_digest_changes_with_their_suites_only(tmp_path: Path) -> None:
+    shutil.copytree(PROJECT_DIR / "expectations", tmp_path / "expectations")
+    before = suites_digest(tmp_path, NEWS_MODELS)
+    assert before == suites_digest(PROJECT_DIR, NEWS_MODELS)
+    other = tmp_path / "expectations" / "silver__prices_daily.json"
+    other.write_text(other.read_text().replace('"critical"', '"warning"', 1))
+    assert suites_digest(tmp_path, NEWS_MODELS) == before
+    suite = tmp_path / "expectations" / "silver__news_sentiment.json"
+    suite.write_text(suite.read_text().replace('"critical"', '"warning"', 1))
+    assert suites_digest(tmp_path, NEWS_MODELS) != before

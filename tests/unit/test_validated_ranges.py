@@ -1,10 +1,14 @@
 """What the gate history records as each table's validated range: the partitions its
-audit build held, read from the engine only for tables built in part."""
+audit build held, read from the engine only for tables built in part; and the check that no
+model a build ran reads a table it carried over."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from marketpulse.incremental import LOGS, RebuildWindow
-from marketpulse.pipeline import LayerBuild, validated_ranges
+from marketpulse.pipeline import LayerBuild, readers_of_carried, validated_ranges
 
 
 class Partitions:
@@ -76,3 +80,32 @@ def test_a_table_dbt_skipped_is_not_asked_for() -> None:
     ranges = validated_ranges(client, "silver", blocked, window)  # type: ignore[arg-type]
     assert ranges == {"silver_audit.prices_daily": "not built"}
     assert client.asked == []
+
+
+def _run_dir(tmp_path: Path, ran: list[str], parent_map: dict[str, list[str]]) -> Path:
+    """dbt artifacts of a silver build: the nodes it ran and what each reads."""
+    nodes = {
+        f"model.marketpulse.{name}": {"resource_type": "model", "alias": name}
+        for name in ("news_articles", "news_article_tickers", "quarantine", "prices_daily")
+    }
+    manifest = {"nodes": nodes, "parent_map": parent_map}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    results = {"results": [{"unique_id": uid} for uid in ran]}
+    (tmp_path / "run_results.json").write_text(json.dumps(results))
+    return tmp_path
+
+
+def test_a_model_reading_a_carried_table_is_named(tmp_path: Path) -> None:
+    carried = ("silver.news_articles", "silver.news_article_tickers")
+    parents = {
+        "model.marketpulse.quarantine": ["model.marketpulse.news_articles"],
+        "model.marketpulse.prices_daily": [],
+        "model.marketpulse.news_article_tickers": ["model.marketpulse.news_articles"],
+    }
+    ran = ["model.marketpulse.prices_daily", "model.marketpulse.quarantine"]
+    run_dir = _run_dir(tmp_path, ran, parents)
+    assert readers_of_carried(run_dir, carried) == ["model.marketpulse.quarantine"]
+    assert readers_of_carried(run_dir, ()) == []
+    # The carried tables' own readers among themselves were not run: nothing to refuse.
+    run_dir = _run_dir(tmp_path, ["model.marketpulse.prices_daily"], parents)
+    assert readers_of_carried(run_dir, carried) == []

@@ -387,21 +387,31 @@ def _bar(reader: EngineClient, where: str) -> dict[str, Any]:
     return {"line_number": 1, **bar, "adj_close": ""}
 
 
+def _halved(bar: dict[str, Any]) -> dict[str, Any]:
+    """The bar at half its prices: a split-like jump no split explains."""
+    return {
+        **bar,
+        **{c: repr(round(float(bar[c]) / 2, 4)) for c in ("open", "high", "low", "close")},
+    }
+
+
+def _build_from(pipeline: Pipeline, bar: dict[str, Any], month: str) -> None:
+    """Deliver one bar and build: silver rebuilds from `month` on."""
+    pipeline.ingest("prices_daily", "vendor_fix", [bar])
+    report = pipeline.build()
+    assert not report.blocked
+    assert report.published["silver"].rebuild_from == f"{month}-01"
+
+
 def test_a_ticker_held_before_the_window_stays_held(
     lake: dict[str, Any], reader: EngineClient
 ) -> None:
     """A held ticker's later months are rebuilt from the published hold: its bars in the
     window show no jump of their own, yet stay held from the jump before it."""
     pipeline = lake["pipeline"]
-    # A bar in May re-delivered at half its prices: a split-like jump no split explains.
-    halved = _bar(reader, "trade_month = '2024-05' and trade_date < '2024-05-20'")
+    halved = _halved(_bar(reader, "trade_month = '2024-05' and trade_date < '2024-05-20'"))
     ticker, jump_date = halved["ticker"], halved["trade_date"]
-    for column in ("open", "high", "low", "close"):
-        halved[column] = repr(round(float(halved[column]) / 2, 4))
-    pipeline.ingest("prices_daily", "vendor_fix", [halved])
-    report = pipeline.build()
-    assert not report.blocked
-    assert report.published["silver"].rebuild_from == "2024-05-01"
+    _build_from(pipeline, halved, "2024-05")
     held = "select trade_date, jump_date, rule_id from silver.held_prices where ticker = "
     held_from_may = reader.query(held + f"'{ticker}' order by trade_date")
     assert str(held_from_may[0][0]) == jump_date
@@ -409,29 +419,19 @@ def test_a_ticker_held_before_the_window_stays_held(
     # A restated June bar of another ticker: only June is rebuilt.
     restated = _bar(reader, f"trade_month = '2024-06' and ticker <> '{ticker}' and high > low")
     restated["close"] = repr(round((float(restated["high"]) + float(restated["low"])) / 2, 4))
-    pipeline.ingest("prices_daily", "vendor_fix", [restated])
-    report = pipeline.build()
-    assert not report.blocked
-    assert report.published["silver"].rebuild_from == "2024-06-01"
+    _build_from(pipeline, restated, "2024-06")
     assert reader.query(held + f"'{ticker}' order by trade_date") == held_from_may
     assert reader.query(
         f"select count(*) from silver.prices_daily where ticker = '{ticker}' "
         f"and trade_date >= '{jump_date}'"
     ) == [(0,)]
     # A jump on the window's first session: its previous bar is the published one before.
-    first = reader.query(
+    ((first,),) = reader.query(
         "select min(trade_date) from silver.prices_daily where trade_month = '2024-06'"
     )
-    opening = _bar(
-        reader,
-        f"trade_date = '{first[0][0]}' and ticker not in ('{ticker}', '{restated['ticker']}')",
-    )
-    for column in ("open", "high", "low", "close"):
-        opening[column] = repr(round(float(opening[column]) / 2, 4))
-    pipeline.ingest("prices_daily", "vendor_fix", [opening])
-    report = pipeline.build()
-    assert not report.blocked
-    assert report.published["silver"].rebuild_from == "2024-06-01"
+    others = f"('{ticker}', '{restated['ticker']}')"
+    opening = _halved(_bar(reader, f"trade_date = '{first}' and ticker not in {others}"))
+    _build_from(pipeline, opening, "2024-06")
     (jump,) = {row[1:] for row in reader.query(held + f"'{opening['ticker']}'")}
     assert (str(jump[0]), jump[1]) == (opening["trade_date"], "split_like_jump")
 

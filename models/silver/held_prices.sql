@@ -220,12 +220,12 @@ with_first_jump as (
         trade_date,
         batch_id,
         line_number,
+        is_context,
         min(jump_date) over by_ticker as jump_date,
         min_by(close_ratio, jump_date) over by_ticker as close_ratio,
         min_by(vendor_adj_ratio, jump_date) over by_ticker as vendor_adj_ratio,
         min_by(reason, jump_date) over by_ticker as reason,
-        min_by(rule_id, jump_date) over by_ticker as rule_id,
-        is_context
+        min_by(rule_id, jump_date) over by_ticker as rule_id
     from all_jumps
     window by_ticker as (partition by ticker)
 ),

@@ -85,6 +85,11 @@ class RebuildWindow:
         """The logs this build derives anew from all of bronze: served as built."""
         return self.logs if self.log_batches is None else ()
 
+    @property
+    def carried_models(self) -> tuple[str, ...]:
+        """The carried tables' model names (unqualified), as dbt and the suites name them."""
+        return tuple(t.split(".", 1)[1] for t in self.carried)
+
     def builds_whole(self, table: str) -> bool:
         """Whether this build rebuilds every partition of `table` (a qualified name), as
         `served_partitions` serves it: a log derived anew, or any table but an appended

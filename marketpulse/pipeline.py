@@ -153,16 +153,15 @@ def read_layer_build(run_dir: Path, layer: str, exit_code: int) -> LayerBuild:
 
 
 def readers_of_carried(run_dir: Path, carried: Sequence[str]) -> list[str]:
-    """The nodes a layer's `dbt build` ran that read a carried table (qualified names): it
-    was not built, so its audit relation may be stale or gone. Empty when none does."""
+    """The nodes a layer's `dbt build` ran that read a carried table (model names): it was
+    not built, so its audit relation may be stale or gone. Empty when none does."""
     if not carried:
         return []
     artifacts = json.loads((run_dir / "manifest.json").read_text())
-    names = {t.split(".", 1)[1] for t in carried}
     carried_ids = {
         uid
         for uid, node in artifacts["nodes"].items()
-        if node["resource_type"] == "model" and node["alias"] in names
+        if node["resource_type"] == "model" and node["alias"] in carried
     }
     results = json.loads((run_dir / "run_results.json").read_text())["results"]
     ran = [r["unique_id"] for r in results]
@@ -534,7 +533,7 @@ class Pipeline:
         if not window.carried:
             return None
         suites = load_suites(self.settings.project_dir / "expectations", layer)
-        return {s.table for s in suites} - {t.split(".", 1)[1] for t in window.carried}
+        return {s.table for s in suites} - set(window.carried_models)
 
     def _unguarded(self, layer: str, tables: Sequence[str]) -> list[ExpectationOutcome]:
         guarded = {s.table for s in load_suites(self.settings.project_dir / "expectations", layer)}
@@ -554,7 +553,7 @@ class Pipeline:
 
     def _dbt_build(self, layer: str, run_id: str, window: RebuildWindow) -> LayerBuild:
         run_dir = self.lake.runs / run_id / f"dbt_{layer}"
-        carried = [t.split(".", 1)[1] for t in window.carried]
+        carried = window.carried_models
         command = [
             _dbt_executable(),
             "build",
@@ -604,7 +603,7 @@ class Pipeline:
                 "start` and build again"
             )
         built = read_layer_build(run_dir, layer, proc.returncode)
-        readers = readers_of_carried(run_dir, window.carried)
+        readers = readers_of_carried(run_dir, carried)
         if readers:
             raise BuildError(
                 f"{', '.join(readers)} read {', '.join(window.carried)}, which this build "

@@ -96,7 +96,7 @@ def _run_dir(tmp_path: Path, ran: list[str], parent_map: dict[str, list[str]]) -
 
 
 def test_a_model_reading_a_carried_table_is_named(tmp_path: Path) -> None:
-    carried = ("silver.news_articles", "silver.news_article_tickers")
+    carried = ("news_articles", "news_article_tickers")
     parents = {
         "model.marketpulse.quarantine": ["model.marketpulse.news_articles"],
         "model.marketpulse.prices_daily": [],

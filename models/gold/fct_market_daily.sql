@@ -1,5 +1,6 @@
 {#-
-    Market breadth per XNYS session over the span the data covers. Partitioned by month,
+    Market breadth per XNYS session over the span the data covers (from the first to the
+    last bar of dim_instruments' spans, so no bar is read again). Partitioned by month,
     rebuilt from the run's rebuild window on (fct_ticker_daily's audit build holds the same
     months).
 -#}
@@ -20,15 +21,11 @@ instruments as (
     select * from {{ ref('dim_instruments') }}
 ),
 
-prices as (
-    select * from {{ ref('prices_daily') }}
-),
-
 data_span as (
     select
-        min(trade_date) as first_date,
-        max(trade_date) as last_date
-    from prices
+        min(first_bar_date) as first_date,
+        max(last_bar_date) as last_date
+    from instruments
 ),
 
 span_sessions as (

@@ -10,29 +10,16 @@
 -#}
 {{ config(partition_by=['trade_month']) }}
 -- depends_on: {{ ref('prices_daily') }}
+-- depends_on: {{ ref('dim_instruments') }}
 {%- set rebuild_from = mp_rebuild_from() -%}
 {#- As literals, so that Spark prunes the older partitions. -#}
 {%- set rewrite_month, context_floor = '0000-00', '0000-00' -%}
 {%- if rebuild_from is not none and execute -%}
-    {%- set window_month = rebuild_from[:7] -%}
-    {%- set rewrite_query -%}
-        select coalesce(min({{ mp_trade_month('last_bar') }}), '{{ window_month }}')
-        from (
-            select ticker, max(trade_date) as last_bar
-            from {{ ref('prices_daily') }}
-            where
-                trade_date < date'{{ rebuild_from }}'
-                and ticker in (
-                    select ticker from {{ ref('prices_daily') }}
-                    where trade_month >= '{{ window_month }}'
-                )
-            group by ticker
-        )
-    {%- endset -%}
-    {%- set rewrite_month = run_query(rewrite_query).columns[0].values()[0] -%}
-    {%- set floor_query = mp_context_floor(
-        ref('prices_daily'), "'" ~ rewrite_month ~ "'", 62) -%}
-    {%- set context_floor = run_query(floor_query).columns[0].values()[0] -%}
+    {#- The month of the earliest last bar before the window, then its context. -#}
+    {%- set rewrite_month = mp_context_floor(
+        ref('prices_daily'), rebuild_from[:7], 1, ref('dim_instruments')) -%}
+    {%- set context_floor = mp_context_floor(
+        ref('prices_daily'), rewrite_month, 62, ref('dim_instruments')) -%}
 {%- endif %}
 
 with

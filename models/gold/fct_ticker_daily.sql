@@ -5,19 +5,20 @@
 
     Partitioned by month. A run with a rebuild window recomputes only the months from it
     on; each ticker's last 400 bars before the window (the longest window) are read as
-    context, and the running peak before the window comes from one aggregate, so the
-    rebuilt rows equal a full rebuild's.
+    context, and the running peak before the window is the published one of its last bar
+    there (rows before the window are settled), so the rebuilt rows equal a full
+    rebuild's without reading all of history.
 -#}
 {{ config(partition_by=['trade_month']) }}
+-- depends_on: {{ ref('dim_instruments') }}
 {%- set ema_window = 400 -%}
 {%- set rebuild_from = mp_rebuild_from() -%}
 {#- The oldest month any ticker's context reaches, as a literal: Spark prunes
     the older partitions. -#}
 {%- set context_floor = '0000-00' -%}
 {%- if rebuild_from is not none and execute -%}
-    {%- set floor_query = mp_context_floor(
-        ref('prices_daily'), "'" ~ rebuild_from[:7] ~ "'", ema_window) -%}
-    {%- set context_floor = run_query(floor_query).columns[0].values()[0] -%}
+    {%- set context_floor = mp_context_floor(
+        ref('prices_daily'), rebuild_from[:7], ema_window, ref('dim_instruments')) -%}
 {%- endif %}
 
 with
@@ -60,12 +61,15 @@ context_starts as (
     group by ticker
 ),
 
+{#- The running peak never falls: its largest value is the one of the last bar. -#}
 prior_peaks as (
     select
         ticker as peak_ticker,
-        max(adj_close) as prior_peak_close
-    from all_prices
-    where not {{ mp_in_rebuild_window('trade_date') }}
+        max(running_peak_close) as prior_peak_close
+    from {{ mp_published(this, "build without rebuild_from first") }}
+    where
+        trade_month >= '{{ context_floor }}'
+        and not {{ mp_in_rebuild_window('trade_date') }}
     group by ticker
 ),
 
@@ -139,7 +143,7 @@ windowed as (
         max(adj_close) over (
             partition by ticker order by trade_date
             rows between unbounded preceding and current row
-        ) as running_peak_close,
+        ) as peak_close_read,
         max(adj_high) over (
             partition by ticker order by trade_date
             rows between 251 preceding and current row
@@ -167,10 +171,12 @@ windowed as (
     from with_returns
 ),
 
-with_prior_peak as (
+with_peak as (
     select
         windowed.*,
-        prior_peaks.prior_peak_close
+        greatest(
+            windowed.peak_close_read, coalesce(prior_peaks.prior_peak_close, 0)
+        ) as running_peak_close
     from windowed
     left join prior_peaks
         on windowed.ticker = prior_peaks.peak_ticker
@@ -198,9 +204,8 @@ final as (
         case
             when log_returns_in_21 = 21 then log_return_stddev_21 * sqrt(252)
         end as volatility_21d_annualised,
-        adj_close
-        / greatest(running_peak_close, coalesce(prior_peak_close, 0))
-        - 1 as drawdown,
+        running_peak_close,
+        adj_close / running_peak_close - 1 as drawdown,
         coalesce(adj_high > prior_high_52w, false) as is_new_52w_high,
         coalesce(adj_low < prior_low_52w, false) as is_new_52w_low,
         case
@@ -208,7 +213,7 @@ final as (
                 then (adj_volume - volume_mean_20) / volume_stddev_20
         end as volume_zscore_20,
         {{ mp_trade_month('trade_date') }} as trade_month
-    from with_prior_peak
+    from with_peak
     where {{ mp_in_rebuild_window('trade_date') }}
 )
 

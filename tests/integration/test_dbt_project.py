@@ -13,7 +13,7 @@ from marketpulse.engine import EngineClient
 from marketpulse.pipeline import BuildReport, Pipeline, read_layer_build
 
 
-def _dbt(settings: Settings, target_path: Path, *args: str) -> None:
+def _dbt(settings: Settings, target_path: Path, *args: str) -> str:
     dbt = Path(sys.executable).with_name("dbt")
     result = subprocess.run(
         [str(dbt), *args, "--profiles-dir", "profiles", "--target-path", str(target_path)],
@@ -23,6 +23,7 @@ def _dbt(settings: Settings, target_path: Path, *args: str) -> None:
         text=True,
     )
     assert result.returncode == 0, result.stdout[-3000:]
+    return result.stdout
 
 
 def test_docs_generate_documents_every_model(
@@ -87,3 +88,55 @@ def test_the_build_reads_partitioning_from_the_models_configs(
     tested = {c.table for c in gold.checks}
     assert "gold_audit.fct_ticker_daily" in tested
     assert tested <= {f"gold_audit.{t}" for t in gold.tables} | {""}
+
+
+def _bars(*bars: tuple[str, str]) -> str:
+    """A prices relation of (ticker, trade_date) bars."""
+    rows = ", ".join(f"('{t}', date'{d}', '{d[:7]}')" for t, d in bars)
+    return f"(select * from values {rows} as bars(ticker, trade_date, trade_month))"
+
+
+def _context_floor(settings: Settings, tmp_path: Path, bars: list[tuple[str, str]]) -> str:
+    spans = (
+        f"(select ticker, min(trade_date) as first_bar_date from {_bars(*bars)} group by ticker)"
+    )
+    call = f"mp_context_floor({_bars(*bars)!r}, '2024-06', 3, {spans!r})"
+    out = _dbt(
+        settings,
+        tmp_path,
+        "show",
+        "--inline",
+        f"select '{{{{ {call} }}}}' as floor",
+        "--output",
+        "json",
+        "--quiet",
+    )
+    return json.loads(out)["show"][0]["floor"]
+
+
+def test_the_context_floor_counts_recent_months_first_and_all_for_a_long_halt(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Where a windowed build's 3-bar context starts (from June): a ticker trading every
+    month and a new listing are answered from the recent months; a ticker halted for a
+    year needs its older bars, which only counting every month finds."""
+    trading = [
+        ("A", "2024-04-02"),
+        ("A", "2024-04-03"),
+        ("A", "2024-05-02"),
+        ("A", "2024-05-03"),
+        ("A", "2024-06-03"),
+    ]
+    listed = [("B", "2024-05-20"), ("B", "2024-06-03")]
+    delisted = [("D", "2020-01-02")]  # no bar from June on: needs no context
+    halted = [
+        ("C", "2023-01-03"),
+        ("C", "2023-01-04"),
+        ("C", "2023-01-05"),
+        ("C", "2024-05-02"),
+        ("C", "2024-06-03"),
+    ]
+    assert _context_floor(settings, tmp_path, trading + listed + delisted) == "2024-04"
+    assert _context_floor(settings, tmp_path, listed) == "2024-05"
+    assert _context_floor(settings, tmp_path, trading + listed + halted) == "2023-01"
+    assert _context_floor(settings, tmp_path, delisted) == "2024-06"

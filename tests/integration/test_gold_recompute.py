@@ -23,6 +23,7 @@ METRICS = (
     "ema_12",
     "ema_26",
     "volatility_21d_annualised",
+    "running_peak_close",
     "drawdown",
     "high_52w",
     "low_52w",
@@ -48,7 +49,8 @@ def _expected(silver: pd.DataFrame) -> pd.DataFrame:
         for span in (12, 26):
             b[f"ema_{span}"] = c.ewm(span=span, adjust=True).mean()
         b["volatility_21d_annualised"] = b["log_return_1d"].rolling(21).std() * math.sqrt(252)
-        b["drawdown"] = c / c.cummax() - 1
+        b["running_peak_close"] = c.cummax()
+        b["drawdown"] = c / b["running_peak_close"] - 1
         b["high_52w"] = b["adj_high"].rolling(252, min_periods=1).max()
         b["low_52w"] = b["adj_low"].rolling(252, min_periods=1).min()
         prior_high = b["adj_high"].shift(1).rolling(251, min_periods=1).max()

@@ -19,10 +19,17 @@
         "abs(close_ratio - " ~ 1 / ratio ~ ") <= " ~ tolerance / ratio) -%}
 {%- endfor -%}
 
-{%- set columns = [
+{%- set hold_columns = [
     'ticker', 'trade_date', 'batch_id', 'line_number', 'jump_date', 'close_ratio',
     'vendor_adj_ratio', 'reason', 'rule_id',
 ] -%}
+{#- The held delivery's values (the fields of `delivered`): what a later
+    delivery of the bar is compared with (mp_read_deliveries). -#}
+{%- set delivered_columns = [
+    'open', 'high', 'low', 'close', 'vendor_adj_close', 'volume', 'source',
+    'ingested_at',
+] -%}
+{%- set columns = hold_columns + delivered_columns -%}
 {%- set rebuild_from = mp_rebuild_from() -%}
 
 {#- One pass over every bar: `latest` is read once (a CTE read twice is
@@ -44,7 +51,17 @@ window_bars as (
         line_number,
         close,
         adj_close,
-        false as is_context
+        false as is_context,
+        struct(
+            open,
+            high,
+            low,
+            close,
+            adj_close as vendor_adj_close,
+            volume,
+            source,
+            ingested_at
+        ) as delivered
     from {{ ref('int_prices_daily_latest') }}
     where {{ mp_in_rebuild_window('trade_date') }}
 ),
@@ -83,7 +100,8 @@ latest as (
         cast(null as bigint) as line_number,
         close,
         adj_close,
-        true as is_context
+        true as is_context,
+        null as delivered
     from last_bars_before
 ),
 {%- endif %}
@@ -108,6 +126,7 @@ moves as (
         batch_id,
         line_number,
         is_context,
+        delivered,
         close / lag(close) over by_session as close_ratio,
         adj_close / lag(adj_close) over by_session as vendor_adj_ratio
     from latest
@@ -149,6 +168,7 @@ jumps as (
         candidates.line_number,
         candidates.close_ratio,
         candidates.vendor_adj_ratio,
+        candidates.delivered,
         -- An unresolved jump: not released by an operator.
         case
             when releases.rule_id is null then candidates.candidate_rule_id
@@ -193,6 +213,7 @@ earlier_jumps as (
         cast(null as bigint) as line_number,
         close_ratio,
         vendor_adj_ratio,
+        null as delivered,
         rule_id,
         jump_date,
         reason
@@ -221,6 +242,7 @@ with_first_jump as (
         batch_id,
         line_number,
         is_context,
+        delivered,
         min(jump_date) over by_ticker as jump_date,
         min_by(close_ratio, jump_date) over by_ticker as close_ratio,
         min_by(vendor_adj_ratio, jump_date) over by_ticker as vendor_adj_ratio,
@@ -231,9 +253,26 @@ with_first_jump as (
 ),
 
 final as (
-    select {{ columns | join(', ') }}
-    from with_first_jump
-    where trade_date >= jump_date and not is_context
+    select
+        held.ticker,
+        held.trade_date,
+        held.batch_id,
+        held.line_number,
+        held.jump_date,
+        held.close_ratio,
+        held.vendor_adj_ratio,
+        held.reason,
+        held.rule_id,
+        held.delivered.open,
+        held.delivered.high,
+        held.delivered.low,
+        held.delivered.close,
+        held.delivered.vendor_adj_close,
+        held.delivered.volume,
+        held.delivered.source,
+        held.delivered.ingested_at
+    from with_first_jump as held
+    where held.trade_date >= held.jump_date and not held.is_context
     {%- if rebuild_from is not none %}
     union all
     select {{ columns | join(', ') }} from held_before

@@ -4,19 +4,23 @@
     Every value a later delivery replaced, for bars that passed their rules: a log,
     appended and never replaced, partitioned by the month the replacing delivery landed.
     A build finds the restatements of `log_batches` (the batches no published version has
-    read) by reading the earlier deliveries of just their keys, and rewrites only the
-    months they land in, copying those months' published rows unchanged.
+    read) and rewrites only the months they land in, copying those months' published rows
+    unchanged. Each of their keys is compared with its earlier delivery: with a rebuild
+    window, the one the published version read (mp_read_deliveries), as those batches all
+    landed earlier; otherwise every earlier delivery of the key is read.
 -#}
 {%- set columns = [
     'ticker', 'trade_date', 'column_name', 'old_value', 'new_value', 'old_batch_id',
     'new_batch_id', 'detected_at', 'detected_month',
 ] -%}
 {%- set appends = mp_log_batches() is not none -%}
+{%- set from_published = mp_reads_published_deliveries() %}
 
 with
 
 passing as (
-    select * from {{ ref('int_prices_daily_checked') }}
+    select {{ mp_delivery_columns() | join(', ') }}
+    from {{ ref('int_prices_daily_checked') }}
     where size(failed_rule_ids) = 0
 ),
 
@@ -32,21 +36,36 @@ new_keys as (
 ),
 {%- endif %}
 
+{%- if from_published %}
+
+compared as (
+    select * from passing
+    where {{ mp_in_log_batches('batch_id') }}
+    union all
+    {{ mp_read_deliveries(this) }}
+),
+{%- else %}
+
+compared as (
+    select * from passing
+),
+{%- endif %}
+
 -- A key repeated inside one delivery is a duplicate: its last line stands for
 -- the delivery, as in prices_daily.
 ranked_lines as (
     select
-        passing.*,
+        compared.*,
         row_number() over (
-            partition by passing.ticker, passing.trade_date, passing.batch_id
-            order by passing.line_number desc
+            partition by compared.ticker, compared.trade_date, compared.batch_id
+            order by compared.line_number desc
         ) as line_rank
-    from passing
+    from compared
     {%- if appends %}
     left semi join new_keys
         on
-            passing.ticker = new_keys.ticker
-            and passing.trade_date = new_keys.trade_date
+            compared.ticker = new_keys.ticker
+            and compared.trade_date = new_keys.trade_date
     {%- endif %}
 ),
 

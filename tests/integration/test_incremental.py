@@ -430,10 +430,25 @@ def test_a_ticker_held_before_the_window_stays_held(
         "select min(trade_date) from silver.prices_daily where trade_month = '2024-06'"
     )
     others = f"('{ticker}', '{restated['ticker']}')"
-    opening = _halved(_bar(reader, f"trade_date = '{first}' and ticker not in {others}"))
+    opening = _halved(
+        _bar(reader, f"trade_date = '{first}' and ticker not in {others} and high > low")
+    )
     _build_from(pipeline, opening, "2024-06")
     (jump,) = {row[1:] for row in reader.query(held + f"'{opening['ticker']}'")}
     assert (str(jump[0]), jump[1]) == (opening["trade_date"], "split_like_jump")
+    # The held bar delivered again is compared with the held delivery, which the
+    # published held_prices keeps (no delivery is read again).
+    key = f"ticker = '{opening['ticker']}' and trade_date = '{opening['trade_date']}'"
+    ((held_batch, held_close),) = reader.query(
+        f"select batch_id, cast(close as string) from silver.held_prices where {key}"
+    )
+    again = {**opening, "close": opening["high" if opening["high"] != opening["close"] else "low"]}
+    _build_from(pipeline, again, "2024-06")
+    restated_close = reader.query(
+        "select old_value, new_value, old_batch_id from silver.restatements "
+        f"where {key} and column_name = 'close' and new_batch_id <> '{held_batch}'"
+    )
+    assert restated_close == [(held_close, again["close"], held_batch)]
 
 
 def test_incremental_results_equal_a_full_rebuild(

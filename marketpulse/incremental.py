@@ -14,7 +14,8 @@ rejections and restatements of the batches the published version has not read. A
 record is final: the rules that read another dataset (a bar's session, a score's article)
 can only stop firing, as sessions and articles only accumulate; a restatement compares a
 delivery with the earlier ones of its key, so a price batch that landed before one already
-read has the logs derived anew.
+read has the logs derived anew (and every delivered bar ranked again: a windowed build
+otherwise ranks only the unread batches' bars beside the ones the published version serves).
 Gold rebuilds from the earliest month any silver promotion since its own changed, and
 from the earliest month whose news changed (news does not move silver's window: the news
 tables are rebuilt whole when news arrives, so gold compares them with the version it was
@@ -65,7 +66,10 @@ class RebuildWindow:
     reason: str
     inputs: dict[str, Any] = field(default_factory=dict)  # recorded in the manifest
     logs: tuple[str, ...] = ()  # the layer's append-only logs
-    # The batches whose records the logs append; None: derive the logs anew.
+    # The batches no published version read, all landed after the ones it read: the logs
+    # append their records, and a windowed build ranks their bars beside the published
+    # ones (mp_read_deliveries). None: derive the logs anew from every batch and rank
+    # every delivered bar.
     log_batches: tuple[str, ...] | None = None
     # Tables whose inputs and suites did not change: neither built nor gated; the new
     # version serves the published ones (qualified names).
@@ -227,7 +231,9 @@ def silver_window(
 def _read_out_of_order(batches: Sequence[tuple[Any, ...]], consumed: set[str]) -> bool:
     """Whether an unread price batch comes before one already read in delivery order (a
     repaired or resumed delivery keeps its first landing time). Its restatements would then
-    re-sequence logged ones, so the logs must be derived anew to equal a full rebuild."""
+    re-sequence logged ones, so the logs must be derived anew to equal a full rebuild; and
+    a published winner need not be the latest read delivery before it, so every delivered
+    bar is ranked again."""
     read = [(at, b) for b, d, at in batches if d == "prices_daily" and b in consumed]
     unread = [(at, b) for b, d, at in batches if d == "prices_daily" and b not in consumed]
     return bool(read and unread) and min(unread) < max(read)

@@ -414,22 +414,47 @@ class Pipeline:
 
     def ensure_calendar(self) -> None:
         """Land the sessions of every year from the price data's first to today's (no-op if
-        known); the caller registers it."""
-        # Bars dated more than a year after their delivery are quarantined anyway; they must
-        # not stretch the calendar (a sentinel like 9999-12-31 is beyond exchange_calendars).
-        first, last = self.client().query(
-            "select cast(min(d) as string), cast(max(d) as string) from ("
-            "select cast(trim(p.trade_date) as date) as d, b.ingested_at "
-            "from bronze.prices_daily as p inner join bronze.batches as b "
-            "on p.batch_id = b.batch_id "
-            "where trim(p.trade_date) rlike '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') "
-            "where d <= date_add(to_date(ingested_at), 366)"
-        )[0]
-        if first is None:
+        known); the caller registers it. The published silver version's calendar covers the
+        batches it read, so only the other price batches are scanned."""
+        client = self.client()
+        published = publish_history(self.lake, "silver")
+        read: set[str] = set()
+        if published and "silver.trading_sessions" in published[-1].tables:
+            read = set(published[-1].inputs.get("bronze_batches", []))
+        spans = []
+        if read:
+            spans += client.query(
+                "select cast(min(session_date) as string), cast(max(session_date) as string) "
+                "from silver.trading_sessions"
+            )
+        if not spans or None in spans[0]:  # no calendar read yet: scan every batch
+            read = set()
+        unread = [
+            batch_id
+            for (batch_id,) in client.query(
+                "select batch_id from bronze.batches where dataset = 'prices_daily'"
+            )
+            if batch_id not in read
+        ]
+        if unread:
+            # Bars dated more than a year after their delivery are quarantined anyway; they
+            # must not stretch the calendar (a sentinel like 9999-12-31 is beyond
+            # exchange_calendars).
+            spans += client.query(
+                "select cast(min(d) as string), cast(max(d) as string) from ("
+                "select cast(trim(p.trade_date) as date) as d, b.ingested_at "
+                "from bronze.prices_daily as p inner join bronze.batches as b "
+                "on p.batch_id = b.batch_id "
+                f"where p.batch_id in ({', '.join(map(quote, unread))}) "
+                "and trim(p.trade_date) rlike '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') "
+                "where d <= date_add(to_date(ingested_at), 366)"
+            )
+        dates = [date.fromisoformat(d) for span in spans for d in span if d is not None]
+        if not dates:
             return
         # Through today: freshness counts the sessions closed since the latest bar.
-        last_day = max(date.fromisoformat(last), datetime.now(UTC).date())
-        start, end = calendar.covering_years(date.fromisoformat(first), last_day)
+        last_day = max(*dates, datetime.now(UTC).date())
+        start, end = calendar.covering_years(min(dates), last_day)
         self.ingest(
             "trading_sessions",
             calendar.calendar_source(),

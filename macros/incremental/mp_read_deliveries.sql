@@ -13,7 +13,8 @@
     Whether a build can take the deliveries the published silver version read from what it
     publishes, instead of ranking every delivered bar again: with a rebuild window and the
     unread batches known (`log_batches`, which `marketpulse build` sets only when they all
-    landed after the ones read).
+    landed after the ones read: a published winner is then earlier than every unread
+    delivery, see marketpulse/incremental.py).
 -#}
 {% macro mp_reads_published_deliveries() -%}
     {{ return(mp_rebuild_from() is not none and mp_log_batches() is not none) }}

@@ -16,9 +16,18 @@
 {#- The oldest month any ticker's context reaches, as a literal: Spark prunes
     the older partitions. -#}
 {%- set context_floor = '0000-00' -%}
-{%- if rebuild_from is not none and execute -%}
-    {%- set context_floor = mp_context_floor(
-        ref('prices_daily'), rebuild_from[:7], ema_window, ref('dim_instruments')) -%}
+{%- if rebuild_from is not none -%}
+    {%- set published = mp_published(this, "build without rebuild_from first") -%}
+    {%- if execute -%}
+        {%- set context_floor = mp_context_floor(
+            ref('prices_daily'), rebuild_from[:7], ema_window, ref('dim_instruments')) -%}
+        {%- if 'running_peak_close' not in adapter.get_columns_in_relation(published)
+                | map(attribute='column') | list -%}
+            {{ exceptions.raise_compiler_error(
+                published ~ " has no running_peak_close to continue: rebuild it with "
+                ~ "`marketpulse build --full-refresh`") }}
+        {%- endif -%}
+    {%- endif -%}
 {%- endif %}
 
 with
@@ -66,7 +75,7 @@ prior_peaks as (
     select
         ticker as peak_ticker,
         max(running_peak_close) as prior_peak_close
-    from {{ mp_published(this, "build without rebuild_from first") }}
+    from {{ published }}
     where
         trade_month >= '{{ context_floor }}'
         and not {{ mp_in_rebuild_window('trade_date') }}

@@ -436,19 +436,50 @@ def test_a_ticker_held_before_the_window_stays_held(
     _build_from(pipeline, opening, "2024-06")
     (jump,) = {row[1:] for row in reader.query(held + f"'{opening['ticker']}'")}
     assert (str(jump[0]), jump[1]) == (opening["trade_date"], "split_like_jump")
-    # The held bar delivered again is compared with the held delivery, which the
-    # published held_prices keeps (no delivery is read again).
+    # The held bar delivered twice more before one build: the first delivery is compared
+    # with the held one, which the published held_prices keeps (no delivery is read
+    # again), the second with the first.
     key = f"ticker = '{opening['ticker']}' and trade_date = '{opening['trade_date']}'"
     ((held_batch, held_close),) = reader.query(
         f"select batch_id, cast(close as string) from silver.held_prices where {key}"
     )
-    again = {**opening, "close": opening["high" if opening["high"] != opening["close"] else "low"]}
-    _build_from(pipeline, again, "2024-06")
+    first, second = ("low", "high") if opening["close"] == opening["high"] else ("high", "low")
+    first, second = opening[first], opening[second]  # each another close than the last
+    again = pipeline.ingest("prices_daily", "vendor_fix", [{**opening, "close": first}])
+    _build_from(pipeline, {**opening, "close": second}, "2024-06")
     restated_close = reader.query(
         "select old_value, new_value, old_batch_id from silver.restatements "
-        f"where {key} and column_name = 'close' and new_batch_id <> '{held_batch}'"
+        f"where {key} and column_name = 'close' and new_batch_id <> '{held_batch}' "
+        "order by detected_at"
     )
-    assert restated_close == [(held_close, again["close"], held_batch)]
+    assert restated_close == [
+        (held_close, first, held_batch),
+        (first, second, again.manifest.batch_id),
+    ]
+
+
+def test_a_bar_before_the_calendar_extends_it_from_its_year(
+    lake: dict[str, Any], reader: EngineClient
+) -> None:
+    """The calendar covers the published version's span and the unread batches' bars: a
+    vendor file reaching back to 1999 lands the sessions from 1999 on (every month is
+    rebuilt), and the next build lands no calendar again."""
+    pipeline = lake["pipeline"]
+    # The first session's bar copied: no jump to its next bar.
+    first_session = "trade_date = (select min(trade_date) from silver.prices_daily)"
+    bar = {**_bar(reader, first_session), "trade_date": "1999-06-01"}
+    pipeline.ingest("prices_daily", "vendor_history", [bar])
+    report = pipeline.build()
+    assert not report.blocked
+    assert report.published["silver"].rebuild_from is None  # a new calendar
+    assert reader.query(
+        "select cast(min(session_date) as string) from silver.trading_sessions"
+    ) == [("1999-01-04",)]
+    key = f"ticker = '{bar['ticker']}' and trade_date = '1999-06-01'"
+    assert reader.query(f"select count(*) from silver.prices_daily where {key}") == [(1,)]
+    again = pipeline.build()
+    assert not again.blocked
+    assert again.published["silver"].rebuild_from is not None  # no calendar landed
 
 
 def test_incremental_results_equal_a_full_rebuild(

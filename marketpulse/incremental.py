@@ -7,8 +7,10 @@ an instrument change or a new calendar can change any month: those rebuild every
 does a missing predecessor (after a rollback, the batches only later versions read count as
 new again).
 The news tables read only the news datasets: while no news batch arrives and their suites
-are those they passed (`suites_digest`), a build keeps the published ones (`carried`)
-instead of rebuilding them from every delivered article.
+are those they passed (`suites_digest`), a build keeps the published ones (`carried`).
+When one arrives they are built whole again, but from the published article deliveries and
+winning scores beside the unread batches' (news_article_deliveries, news_sentiment): bronze
+news is read only for the unread batches when `log_batches` is set.
 The logs (quarantine, restatements) are appended to whatever the window: a build logs the
 rejections and restatements of the batches the published version has not read. A logged
 record is final: the rules that read another dataset (a bar's session, a score's article)
@@ -46,7 +48,12 @@ GOLD_PRICE_TABLE = "gold.fct_ticker_daily"
 NEWS_TABLES = ("silver.news_articles", "silver.news_sentiment")
 NEWS_DATASETS = frozenset({"news_articles", "news_sentiment"})  # all the news tables read
 # Silver's tables that read only the news datasets: unchanged while no news batch arrives.
-NEWS_MODELS = ("silver.news_article_tickers", "silver.news_articles", "silver.news_sentiment")
+NEWS_MODELS = (
+    "silver.news_article_deliveries",
+    "silver.news_article_tickers",
+    "silver.news_articles",
+    "silver.news_sentiment",
+)
 # What a layer's models compile from, relative to the dbt project (bronze staging models
 # are ephemeral: they compile into silver's).
 TRANSFORM_CODE = {

@@ -18,7 +18,7 @@
      "condition": "not coalesce(label in ('positive', 'neutral', 'negative'), false)",
      "reason": "label is not positive, neutral or negative"},
     {"id": "article_unknown",
-     "condition": "article_id is not null and canonical_article_id is null",
+     "condition": "article_id is not null and known_article_id is null",
      "reason": "no passing article with this id has been delivered (yet)"},
 ] -%}
 
@@ -28,11 +28,19 @@ scores as (
     select * from {{ ref('stg_bronze__news_sentiment') }}
 ),
 
+-- Every article id with a passing delivery. With `log_batches`, the read
+-- batches' ids come from the published news_article_deliveries: bronze is read
+-- only for the unread batches.
 articles as (
-    select distinct
-        article_id as delivered_article_id,
-        canonical_article_id
-    from {{ ref('int_news_articles_canonical') }}
+    select distinct article_id as known_article_id
+    from {{ ref('int_news_articles_checked') }}
+    where size(failed_rule_ids) = 0 and {{ mp_in_log_batches('batch_id') }}
+    {%- if mp_log_batches() is not none %}
+    union
+    select delivered_article_id from {{ mp_published(
+        this.incorporate(path={"identifier": "news_article_deliveries"}),
+        "build without log_batches first") }}
+    {%- endif %}
 ),
 
 typed as (
@@ -58,14 +66,14 @@ typed as (
 final as (
     select
         typed.*,
-        articles.canonical_article_id,
+        articles.known_article_id,
         concat_ws('|', typed.article_id, typed.ticker, typed.model_name)
             as record_key,
         {{ mp_failed_rules(rules, 'id') }} as failed_rule_ids,
         {{ mp_failed_rules(rules, 'reason') }} as failed_reasons
     from typed
     left join articles
-        on typed.article_id = articles.delivered_article_id
+        on typed.article_id = articles.known_article_id
 )
 
 select * from final

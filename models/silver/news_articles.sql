@@ -1,23 +1,23 @@
 with
 
-canonical as (
-    select * from {{ ref('int_news_articles_canonical') }}
+deliveries as (
+    select * from {{ ref('news_article_deliveries') }}
 ),
 
 ranked as (
     select
         *,
-        count(*) over (partition by canonical_article_id) as deliveries,
+        count(*) over (partition by article_id) as deliveries,
         -- The canonical article's own latest delivery carries its content.
         row_number() over (
-            partition by canonical_article_id
+            partition by article_id
             order by
-                article_id = canonical_article_id desc,
+                delivered_article_id = article_id desc,
                 ingested_at desc,
                 batch_id desc,
                 line_number desc
         ) as delivery_rank
-    from canonical
+    from deliveries
 ),
 
 final as (
@@ -32,7 +32,7 @@ final as (
         source,
         batch_id,
         ingested_at,
-        canonical_article_id as article_id,
+        article_id,
         deliveries - 1 as duplicates_merged
     from ranked
     where delivery_rank = 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -310,6 +310,115 @@ def test_a_rescored_article_rebuilds_gold_from_its_month(
     ((articles_after, mean_after),) = reader.query(daily)
     assert articles_after == articles
     assert mean_after == pytest.approx(mean_before - 1.0 / articles, rel=1e-9)
+
+
+def test_an_earlier_copy_takes_over_its_article_and_scores(
+    lake: dict[str, Any], reader: EngineClient
+) -> None:
+    """A news build reads only the unread batches from bronze; the published deliveries
+    are mapped onto articles again, so a copy published earlier under the same url takes
+    over the article, its deliveries and its scores (which a build ranking only the new
+    scores beside the published winners would leave on the old id)."""
+    pipeline, (ticker, session) = lake["pipeline"], lake["late_article"]
+    daily = (
+        "select article_count, mean_score from gold.fct_ticker_sentiment_daily "
+        f"where ticker = '{ticker}' and trade_date = '{session}'"
+    )
+    counted_before = reader.query(daily)
+    ((score,),) = reader.query(
+        "select score from silver.news_sentiment where article_id = 'late-wire-1'"
+    )
+    copy = {
+        "line_number": 1,
+        "article_id": "copy-wire-1",
+        "published_at": f"{session}T14:50:00+00:00",  # ten minutes before the original
+        "headline": f"{ticker} files a late notice (copy)",
+        "summary": "Copied from the late wire.",
+        "publisher": "Copy Desk",
+        "url": "https://news.example.com/late-wire/late-notice-1",
+        "tickers": [ticker],
+    }
+    pipeline.ingest("news_articles", "copy_desk", [copy])
+    report = pipeline.build()
+    assert not report.blocked
+    assert reader.query(
+        "select delivered_article_id, article_id from silver.news_article_deliveries "
+        "where delivered_article_id in ('late-wire-1', 'copy-wire-1') order by 1"
+    ) == [("copy-wire-1", "copy-wire-1"), ("late-wire-1", "copy-wire-1")]
+    assert reader.query(
+        "select article_id, duplicates_merged from silver.news_articles "
+        "where article_id in ('late-wire-1', 'copy-wire-1')"
+    ) == [("copy-wire-1", 1)]
+    assert reader.query(
+        "select article_id, score from silver.news_sentiment "
+        "where article_id in ('late-wire-1', 'copy-wire-1')"
+    ) == [("copy-wire-1", score)]
+    assert reader.query(daily) == counted_before  # still one article, the same score
+
+
+def test_every_delivered_article_is_a_delivery_or_quarantined(
+    lake: dict[str, Any], reader: EngineClient
+) -> None:
+    """Reconciliation per news batch: every delivered line is a passing delivery (its own
+    article or merged into one) or quarantined, and every delivery is an article or one of
+    its merged duplicates."""
+    pipeline = lake["pipeline"]
+    published = reader.query(
+        "select cast(published_at as string), url, tickers from silver.news_articles "
+        "where url is not null order by article_id limit 20"
+    )
+    assert len(published) == 20
+    copies = [
+        {
+            "line_number": i,
+            "article_id": f"syndicate-{i}",
+            # Half a minute before or after the original: half of them take it over.
+            "published_at": (
+                datetime.fromisoformat(f"{at}+00:00") + timedelta(seconds=30 * (-1) ** i)
+            ).isoformat(),
+            "headline": f"Syndicated story {i}",
+            "summary": "A copy under the original's url.",
+            "publisher": "Syndicate",
+            "url": url,
+            "tickers": json.loads(tickers) if isinstance(tickers, str) else list(tickers),
+        }
+        for i, (at, url, tickers) in enumerate(published, 1)
+    ]
+    fresh = [
+        {
+            **copies[0],
+            "line_number": n,
+            "article_id": f"syndicate-new-{n}",
+            "headline": f"Fresh story {n}",
+            "url": f"https://news.example.com/syndicate/{n}",
+        }
+        for n in range(21, 25)
+    ]
+    no_ticker = {**fresh[0], "line_number": 25, "article_id": "syndicate-bad", "tickers": []}
+    pipeline.ingest("news_articles", "syndicate", [*copies, *fresh, no_ticker])
+    report = pipeline.build()
+    assert not report.blocked
+    rows = reader.query(
+        "select b.source, b.record_count + b.rejected_count, coalesce(d.n, 0), "
+        "coalesce(q.n, 0) from bronze.batches as b "
+        "left join (select batch_id, count(*) as n from silver.news_article_deliveries "
+        "group by batch_id) as d on b.batch_id = d.batch_id "
+        "left join (select batch_id, count(*) as n from silver.quarantine "
+        "where dataset = 'news_articles' group by batch_id) as q on b.batch_id = q.batch_id "
+        "where b.dataset = 'news_articles'"
+    )
+    for source, delivered, deliveries, quarantined in rows:
+        assert deliveries + quarantined == delivered, source
+    assert ("syndicate", 25, 24, 1) in rows
+    ((articles, merged, deliveries),) = reader.query(
+        "select count(*), sum(duplicates_merged), "
+        "(select count(*) from silver.news_article_deliveries) from silver.news_articles"
+    )
+    assert articles + merged == deliveries
+    taken_over = reader.query(
+        "select count(*) from silver.news_articles where article_id like 'syndicate-%'"
+    )
+    assert taken_over == [(10 + 4,)]  # the earlier half of the copies, and the fresh ones
 
 
 def _restatements(pipeline: Pipeline, reader: EngineClient) -> Any:

@@ -26,6 +26,7 @@ PUBLISHED = (
     "silver.corporate_actions",
     "silver.instruments",
     "silver.trading_sessions",
+    "silver.news_article_deliveries",
     "silver.news_articles",
     "silver.news_article_tickers",
     "silver.news_sentiment",

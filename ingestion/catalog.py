@@ -89,10 +89,6 @@ def _partition(m: BatchManifest) -> str:
     )
 
 
-def registered_batch_ids(client: EngineClient) -> set[str]:
-    return {row[0] for row in client.query("select batch_id from bronze.batches")}
-
-
 def register(
     client: EngineClient, m: BatchManifest, progress: Callable[[str], None] = print
 ) -> None:

@@ -36,6 +36,20 @@ class BuildError(MarketPulseError):
     """dbt failed to build a layer's audit relations."""
 
 
+class BronzeFilesLost(MarketPulseError):
+    """Batches the catalog lists have no files in bronze any more."""
+
+    def __init__(self, raw_root: str, lost: list[str]) -> None:
+        shown = ", ".join(lost[:5]) + (f" and {len(lost) - 5} more" if len(lost) > 5 else "")
+        super().__init__(
+            f"registered bronze batches have no files under {raw_root}: {shown}. Restore "
+            "them (an unmounted volume, an unfinished sync?) and run the command again; "
+            "until then nothing is registered, built or published (a build reads only the "
+            "batches no published version has read, so it would not notice the loss)"
+        )
+        self.lost = lost
+
+
 class SuiteError(MarketPulseError):
     """An expectation suite file is malformed or guards nothing."""
 

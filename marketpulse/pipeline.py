@@ -24,6 +24,7 @@ from marketpulse.config import AUDIT_SUFFIX, LAYERS, Settings
 from marketpulse.engine import Engine, EngineClient, port_is_open, quote
 from marketpulse.errors import (
     BatchQuarantined,
+    BronzeFilesLost,
     BuildError,
     IngestError,
     LockHeld,
@@ -383,14 +384,15 @@ class Pipeline:
         with lake_lock(self.lake):  # two registrations at once would duplicate batch rows
             client = self.client()
             catalog.ensure_tables(client, self.settings.raw_root)
-            known = catalog.registered_batch_ids(client)
+            known = dict(client.query("select batch_id, dataset from bronze.batches"))
+            landed = {dataset: self.writer.committed_batches(dataset) for dataset in CONTRACTS}
+            on_storage = {m.batch_id for batches in landed.values() for m in batches}
+            lost = sorted(f"{d} {b}" for b, d in known.items() if b not in on_storage)
+            if lost:
+                raise BronzeFilesLost(self.settings.raw_root, lost)
             pending = {
-                dataset: [
-                    m
-                    for m in self.writer.committed_batches(dataset)
-                    if m.status == COMMITTED and m.batch_id not in known
-                ]
-                for dataset in CONTRACTS
+                dataset: [m for m in batches if m.status == COMMITTED and m.batch_id not in known]
+                for dataset, batches in landed.items()
             }
             return admit(
                 client,

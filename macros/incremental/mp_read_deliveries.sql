@@ -30,9 +30,13 @@
 {% macro mp_read_deliveries(audit) -%}
     {%- set rebuild_from = mp_rebuild_from() -%}
     {%- set missing = "build without rebuild_from first" -%}
-    {%- set shared = (
-        'ticker, trade_date, open, high, low, close, vendor_adj_close as adj_close, volume, '
-        ~ 'source, batch_id, line_number, ingested_at') -%}
+    {%- set shared = [] -%}
+    {%- for column in mp_delivery_columns() -%}
+        {#- Both tables keep the delivered adjusted close as vendor_adj_close. -#}
+        {%- do shared.append(
+            'vendor_adj_close as adj_close' if column == 'adj_close' else column) -%}
+    {%- endfor -%}
+    {%- set shared = shared | join(', ') -%}
     select {{ shared }}
     from {{ mp_published(audit.incorporate(path={"identifier": "prices_daily"}), missing) }}
     where trade_month >= '{{ rebuild_from[:7] }}'
@@ -40,4 +44,23 @@
     select {{ shared }}
     from {{ mp_published(audit.incorporate(path={"identifier": "held_prices"}), missing) }}
     where trade_date >= date'{{ rebuild_from }}'
+{%- endmacro %}
+
+{#-
+    The passing price deliveries a model ranks or compares, in mp_delivery_columns: with
+    a window and `log_batches` (mp_reads_published_deliveries), the unread batches' bars
+    from the window on beside those the published version read (mp_read_deliveries);
+    otherwise every passing delivery. `audit` names the schema, as for mp_read_deliveries.
+-#}
+{% macro mp_price_deliveries(audit) -%}
+    select {{ mp_delivery_columns() | join(', ') }}
+    from {{ ref('int_prices_daily_checked') }}
+    where
+        size(failed_rule_ids) = 0
+        {%- if mp_reads_published_deliveries() %}
+        and {{ mp_in_rebuild_window('trade_date') }}
+        and {{ mp_in_log_batches('batch_id') }}
+    union all
+    {{ mp_read_deliveries(audit) }}
+        {%- endif %}
 {%- endmacro %}

@@ -62,9 +62,10 @@
     The published twin (`silver.x`) of an audit relation (`silver_audit.x`); `missing` says
     what to do when it is not published yet. With `columns` (names, or "name type" when
     `typed`), a published relation with other columns fails the compile: its rows cannot be
-    kept beside the new ones.
+    kept beside the new ones. With `required` (names), one lacking any of them fails it:
+    the caller reads them.
 -#}
-{% macro mp_published(audit, missing, columns=none, typed=false) -%}
+{% macro mp_published(audit, missing, columns=none, typed=false, required=none) -%}
     {%- set published = audit.incorporate(
         path={"schema": audit.schema[:-('_audit' | length)]}) -%}
     {%- if execute and adapter.get_relation(
@@ -72,16 +73,22 @@
             identifier=published.identifier) is none -%}
         {{ exceptions.raise_compiler_error(published ~ " is not published yet: " ~ missing) }}
     {%- endif -%}
-    {%- if execute and columns is not none -%}
+    {%- if execute and (columns is not none or required is not none) -%}
         {%- set found = [] -%}
         {%- for c in adapter.get_columns_in_relation(published) -%}
             {%- do found.append(c.column ~ (' ' ~ c.dtype if typed else '')) -%}
         {%- endfor -%}
-        {%- if found != columns -%}
+        {%- if columns is not none and found != columns -%}
             {{ exceptions.raise_compiler_error(
                 audit.identifier ~ " changed its columns since the published version ("
                 ~ found | join(', ') ~ " -> " ~ columns | join(', ')
                 ~ "): rebuild it with `marketpulse build --full-refresh`") }}
+        {%- endif -%}
+        {%- set absent = (required or []) | reject('in', found) | list -%}
+        {%- if absent -%}
+            {{ exceptions.raise_compiler_error(
+                published ~ " has no " ~ absent | join(', ') ~ " to continue from: "
+                ~ "rebuild it with `marketpulse build --full-refresh`") }}
         {%- endif -%}
     {%- endif -%}
     {{ return(published) }}

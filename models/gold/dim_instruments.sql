@@ -9,8 +9,10 @@
 -#}
 {%- set rebuild_from = mp_rebuild_from() -%}
 {%- set incremental = rebuild_from is not none -%}
-{%- if incremental and execute -%}
+{%- if incremental -%}
     {%- set published = mp_published(this, "build without rebuild_from first") -%}
+{%- endif -%}
+{%- if incremental and execute -%}
     {%- set lost_last_bar -%}
         select count(*) from {{ published }}
         where
@@ -59,7 +61,7 @@ published_spans as (
         ticker,
         first_bar_date,
         last_bar_date
-    from {{ mp_published(this, "build without rebuild_from first") }}
+    from {{ published }}
     where first_bar_date < date'{{ rebuild_from }}'
 ),
 

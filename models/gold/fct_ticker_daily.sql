@@ -17,16 +17,11 @@
     the older partitions. -#}
 {%- set context_floor = '0000-00' -%}
 {%- if rebuild_from is not none -%}
-    {%- set published = mp_published(this, "build without rebuild_from first") -%}
+    {%- set published = mp_published(
+        this, "build without rebuild_from first", required=['running_peak_close']) -%}
     {%- if execute -%}
         {%- set context_floor = mp_context_floor(
             ref('prices_daily'), rebuild_from[:7], ema_window, ref('dim_instruments')) -%}
-        {%- if 'running_peak_close' not in adapter.get_columns_in_relation(published)
-                | map(attribute='column') | list -%}
-            {{ exceptions.raise_compiler_error(
-                published ~ " has no running_peak_close to continue: rebuild it with "
-                ~ "`marketpulse build --full-refresh`") }}
-        {%- endif -%}
     {%- endif -%}
 {%- endif %}
 

@@ -30,6 +30,11 @@
     'ingested_at',
 ] -%}
 {%- set columns = hold_columns + delivered_columns -%}
+{%- set held_columns = [] -%}
+{%- for column in columns -%}
+    {%- do held_columns.append(
+        ('held.delivered.' if column in delivered_columns else 'held.') ~ column) -%}
+{%- endfor -%}
 {%- set rebuild_from = mp_rebuild_from() -%}
 
 {#- One pass over every bar: `latest` is read once (a CTE read twice is
@@ -253,24 +258,7 @@ with_first_jump as (
 ),
 
 final as (
-    select
-        held.ticker,
-        held.trade_date,
-        held.batch_id,
-        held.line_number,
-        held.jump_date,
-        held.close_ratio,
-        held.vendor_adj_ratio,
-        held.reason,
-        held.rule_id,
-        held.delivered.open,
-        held.delivered.high,
-        held.delivered.low,
-        held.delivered.close,
-        held.delivered.vendor_adj_close,
-        held.delivered.volume,
-        held.delivered.source,
-        held.delivered.ingested_at
+    select {{ held_columns | join(', ') }}
     from with_first_jump as held
     where held.trade_date >= held.jump_date and not held.is_context
     {%- if rebuild_from is not none %}

@@ -5,31 +5,13 @@
     only the unread batches' deliveries beside the ones the published version read (see
     mp_read_deliveries), so it does not read every delivered bar again.
 -#}
-{%- set columns = mp_delivery_columns() | join(', ') -%}
-{%- set from_published = mp_reads_published_deliveries() %}
+{%- set columns = mp_delivery_columns() | join(', ') %}
 
 with
 
-passing as (
-    select {{ columns }} from {{ ref('int_prices_daily_checked') }}
-    where size(failed_rule_ids) = 0
-),
-{%- if from_published %}
-
 deliveries as (
-    select * from passing
-    where
-        {{ mp_in_rebuild_window('trade_date') }}
-        and {{ mp_in_log_batches('batch_id') }}
-    union all
-    {{ mp_read_deliveries(this) }}
+    {{ mp_price_deliveries(this) }}
 ),
-{%- else %}
-
-deliveries as (
-    select * from passing
-),
-{%- endif %}
 
 ranked as (
     select

@@ -13,15 +13,12 @@
     'ticker', 'trade_date', 'column_name', 'old_value', 'new_value', 'old_batch_id',
     'new_batch_id', 'detected_at', 'detected_month',
 ] -%}
-{%- set appends = mp_log_batches() is not none -%}
-{%- set from_published = mp_reads_published_deliveries() %}
+{%- set appends = mp_log_batches() is not none %}
 
 with
 
-passing as (
-    select {{ mp_delivery_columns() | join(', ') }}
-    from {{ ref('int_prices_daily_checked') }}
-    where size(failed_rule_ids) = 0
+compared as (
+    {{ mp_price_deliveries(this) }}
 ),
 
 {%- if appends %}
@@ -31,23 +28,8 @@ new_keys as (
     select distinct
         ticker,
         trade_date
-    from passing
+    from compared
     where {{ mp_in_log_batches('batch_id') }}
-),
-{%- endif %}
-
-{%- if from_published %}
-
-compared as (
-    select * from passing
-    where {{ mp_in_log_batches('batch_id') }}
-    union all
-    {{ mp_read_deliveries(this) }}
-),
-{%- else %}
-
-compared as (
-    select * from passing
 ),
 {%- endif %}
 

@@ -204,25 +204,27 @@ def test_engine_killed_mid_model_leaves_published_intact_and_rerun_converges(
         client.close()
 
 
-def test_an_empty_upstream_is_blocked_and_nothing_is_emptied(
+def test_lost_bronze_files_stop_the_build_and_nothing_is_emptied(
     lake: Settings, reader: EngineClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Bronze price files lost (an unmounted volume, a bad sync): silver would be empty. A
-    windowed build reads only the unread batches' files (the read ones it takes from the
-    published version), so a build reading them all meets the loss."""
+    """Bronze price files lost (an unmounted volume, a bad sync). A windowed build reads
+    only the unread batches' files (the read ones it takes from the published version), so
+    the build checks that every registered batch still has its files before anything."""
     before = _published(lake, reader)
     raw_prices = lake.lake.raw / "prices_daily"
     hidden = raw_prices.with_name("prices_daily.unmounted")
     raw_prices.rename(hidden)
     try:
-        args = ["--home", str(lake.home), "--port", str(lake.port), "build", "--full-refresh"]
-        code = cli.main(args)
-        out = capsys.readouterr().out
+        code = cli.main(["--home", str(lake.home), "--port", str(lake.port), "build"])
+        out = capsys.readouterr()
     finally:
         hidden.rename(raw_prices)
-    assert code == cli.EXIT_GATE_BLOCKED, out[-3000:]
-    assert (
-        "FAILED  silver__prices_daily: An empty build never replaces a published table. "
-        "[observed_value=0]" in out
-    ), out[-3000:]
+    assert code == cli.EXIT_ERROR, out.out[-3000:]
+    message = out.out + out.err
+    assert f"registered bronze batches have no files under {lake.lake.raw}: prices_daily " in (
+        message
+    ), message[-3000:]
+    assert "Restore them" in message
     assert _published(lake, reader) == before
+    # Restored, the next build runs.
+    assert cli.main(["--home", str(lake.home), "--port", str(lake.port), "build"]) == cli.EXIT_OK

@@ -29,6 +29,7 @@ from marketpulse.errors import IngestError
 from marketpulse.ingestion.contracts import REJECTED_RECORDS, Contract
 
 MANIFEST = "_manifest.json"
+PART_GLOB = "part-*"  # a batch's data file (Contract.part_name)
 ORIGINAL_PREFIX = "_original-"  # the delivered file itself; the `_` hides it from Spark
 COMMITTED, QUARANTINED = "committed", "quarantined"
 DEFAULT_MAX_REJECT_RATE = 0.05  # above this share of unreadable lines a batch is quarantined
@@ -301,6 +302,12 @@ class BronzeWriter:
 
     def _batch_dir(self, manifest: BatchManifest) -> Path:
         return self.raw_root / manifest.dataset / manifest.partition_path
+
+    def batches_with_data(self, dataset: str) -> set[str]:
+        """The batch ids whose part file is there (one listing): a registered batch missing
+        here has lost its data."""
+        parts = (self.raw_root / dataset).glob(f"source=*/ingest_date=*/batch_id=*/{PART_GLOB}")
+        return {path.parent.name.removeprefix("batch_id=") for path in parts}
 
     def committed_batches(self, dataset: str) -> list[BatchManifest]:
         root = self.raw_root / dataset

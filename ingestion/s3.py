@@ -19,6 +19,7 @@ so "N attempts" means N — then raise StorageUnavailable; anything else raises 
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import random
@@ -39,6 +40,7 @@ from marketpulse.ingestion.bronze import (
     COMMITTED,
     DEFAULT_MAX_REJECT_RATE,
     MANIFEST,
+    PART_GLOB,
     BatchManifest,
     Rejection,
     WriteResult,
@@ -177,21 +179,29 @@ class S3BronzeWriter:
             staged = self._stage(contract, source, records, rejections, original, Path(tmp))
             return self._commit(staged, now)
 
-    def committed_batches(self, dataset: str) -> list[BatchManifest]:
+    def _batch_keys(self, dataset: str) -> list[str]:
+        """Every key of the dataset's batches (one paginated listing)."""
         prefix = self._key(dataset, "source=")
 
-        def manifest_keys() -> list[str]:
+        def keys() -> list[str]:
             pages = self.client.get_paginator("list_objects_v2").paginate(
                 Bucket=self.settings.bucket, Prefix=prefix
             )
-            return [
-                item["Key"]
-                for page in pages
-                for item in page.get("Contents", [])
-                if item["Key"].endswith(f"/{MANIFEST}")
-            ]
+            return [item["Key"] for page in pages for item in page.get("Contents", [])]
 
-        keys = self._call("list", prefix, manifest_keys)
+        return self._call("list", prefix, keys)
+
+    def batches_with_data(self, dataset: str) -> set[str]:
+        """The batch ids whose part object is there: a registered batch missing here has
+        lost its data."""
+        return {
+            key.split("/")[-2].removeprefix("batch_id=")
+            for key in self._batch_keys(dataset)
+            if fnmatch.fnmatch(key.rsplit("/", 1)[-1], PART_GLOB)
+        }
+
+    def committed_batches(self, dataset: str) -> list[BatchManifest]:
+        keys = [k for k in self._batch_keys(dataset) if k.endswith(f"/{MANIFEST}")]
         manifests = [self._read_json(key) for key in keys]
         return sorted(
             (BatchManifest(**m) for m in manifests if m is not None), key=lambda m: m.batch_id

@@ -8,9 +8,10 @@ does a missing predecessor (after a rollback, the batches only later versions re
 new again).
 The news tables read only the news datasets: while no news batch arrives and their suites
 are those they passed (`suites_digest`), a build keeps the published ones (`carried`).
-When one arrives they are built whole again, but from the published article deliveries and
-winning scores beside the unread batches' (news_article_deliveries, news_sentiment): bronze
-news is read only for the unread batches when `log_batches` is set.
+When one arrives they are built whole again, but with `log_batches` from the published
+article deliveries beside the unread batches' (news_article_deliveries); news_sentiment
+ranks the unread scores beside its published winners unless an article id it read maps
+elsewhere now or a quarantined score has its article now, when it reads every score.
 The logs (quarantine, restatements) are appended to whatever the window: a build logs the
 rejections and restatements of the batches the published version has not read. A logged
 record is final: the rules that read another dataset (a bar's session, a score's article)
@@ -74,9 +75,10 @@ class RebuildWindow:
     inputs: dict[str, Any] = field(default_factory=dict)  # recorded in the manifest
     logs: tuple[str, ...] = ()  # the layer's append-only logs
     # The batches no published version read, all landed after the ones it read: the logs
-    # append their records, and a windowed build ranks their bars beside the published
-    # ones (mp_read_deliveries). None: derive the logs anew from every batch and rank
-    # every delivered bar.
+    # append their records, a windowed build ranks their bars beside the published ones
+    # (mp_read_deliveries), and the news tables start from the published deliveries and
+    # scores (mp_log_batches). None: derive the logs anew from every batch, rank every
+    # delivered bar, and read every news delivery.
     log_batches: tuple[str, ...] | None = None
     # Tables whose inputs and suites did not change: neither built nor gated; the new
     # version serves the published ones (qualified names).

@@ -385,14 +385,17 @@ class Pipeline:
             client = self.client()
             catalog.ensure_tables(client, self.settings.raw_root)
             known = dict(client.query("select batch_id, dataset from bronze.batches"))
-            landed = {dataset: self.writer.committed_batches(dataset) for dataset in CONTRACTS}
-            on_storage = {m.batch_id for batches in landed.values() for m in batches}
-            lost = sorted(f"{d} {b}" for b, d in known.items() if b not in on_storage)
+            with_data = {b for dataset in CONTRACTS for b in self.writer.batches_with_data(dataset)}
+            lost = sorted(f"{d} {b}" for b, d in known.items() if b not in with_data)
             if lost:
                 raise BronzeFilesLost(self.settings.raw_root, lost)
             pending = {
-                dataset: [m for m in batches if m.status == COMMITTED and m.batch_id not in known]
-                for dataset, batches in landed.items()
+                dataset: [
+                    m
+                    for m in self.writer.committed_batches(dataset)
+                    if m.status == COMMITTED and m.batch_id not in known
+                ]
+                for dataset in CONTRACTS
             }
             return admit(
                 client,

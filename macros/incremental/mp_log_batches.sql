@@ -1,8 +1,10 @@
 {#-
-    The append-only logs (`quarantine`, `restatements`) add the records of
     `var('log_batches')`: the bronze batches no published silver version has read, set by
-    `marketpulse build`. Without the var (a hand-run `dbt build`, `--full-refresh`, the
-    first build) a log is derived from every batch.
+    `marketpulse build` when they all landed after the ones it read. The append-only logs
+    (`quarantine`, `restatements`) add their records; the news tables and the price
+    ranking take what the published version read from it and read bronze only for these.
+    Without the var (a hand-run `dbt build`, `--full-refresh`, the first build) everything
+    is derived from every batch.
 -#}
 {% macro mp_log_batches() -%}
     {%- set value = var('log_batches', none) -%}

@@ -75,8 +75,10 @@
     {%- endif -%}
     {%- if execute and (columns is not none or required is not none) -%}
         {%- set found = [] -%}
+        {%- set names = [] -%}
         {%- for c in adapter.get_columns_in_relation(published) -%}
             {%- do found.append(c.column ~ (' ' ~ c.dtype if typed else '')) -%}
+            {%- do names.append(c.column) -%}
         {%- endfor -%}
         {%- if columns is not none and found != columns -%}
             {{ exceptions.raise_compiler_error(
@@ -84,7 +86,7 @@
                 ~ found | join(', ') ~ " -> " ~ columns | join(', ')
                 ~ "): rebuild it with `marketpulse build --full-refresh`") }}
         {%- endif -%}
-        {%- set absent = (required or []) | reject('in', found) | list -%}
+        {%- set absent = (required or []) | reject('in', names) | list -%}
         {%- if absent -%}
             {{ exceptions.raise_compiler_error(
                 published ~ " has no " ~ absent | join(', ') ~ " to continue from: "

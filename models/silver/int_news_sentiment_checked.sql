@@ -30,7 +30,8 @@ scores as (
 
 -- Every article id with a passing delivery. With `log_batches`, the read
 -- batches' ids come from the published news_article_deliveries: bronze is read
--- only for the unread batches.
+-- only for the unread batches. Not a ref to this run's deliveries: quarantine
+-- reads this model also in builds that keep the news tables without building.
 articles as (
     select distinct article_id as known_article_id
     from {{ ref('int_news_articles_checked') }}

@@ -17,6 +17,8 @@
 
 with
 
+-- With a window, only its bars: it starts at the earliest unread bar's month
+-- (marketpulse/incremental.py), so every unread bar is among them.
 compared as (
     {{ mp_price_deliveries(this) }}
 ),

@@ -23,6 +23,7 @@ import pytest
 from marketpulse import cli
 from marketpulse.config import Settings
 from marketpulse.engine import Engine, EngineClient, free_port
+from marketpulse.ingestion.bronze import BronzeWriter
 from marketpulse.ingestion.simulator import SimulationConfig
 from marketpulse.pipeline import Pipeline
 from marketpulse.publish import PENDING, Publisher, lake_lock
@@ -204,13 +205,14 @@ def test_engine_killed_mid_model_leaves_published_intact_and_rerun_converges(
         client.close()
 
 
-def test_lost_bronze_files_stop_the_build_and_nothing_is_emptied(
+def test_lost_bronze_files_stop_the_build_until_restored(
     lake: Settings, reader: EngineClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Bronze price files lost (an unmounted volume, a bad sync). A windowed build reads
     only the unread batches' files (the read ones it takes from the published version), so
-    the build checks that every registered batch still has its files before anything."""
-    before = _published(lake, reader)
+    registration checks that every registered batch still has its data before anything."""
+    publisher = Publisher(reader, lake.lake)
+    versions = {layer: len(publisher.history(layer)) for layer in ("silver", "gold")}
     raw_prices = lake.lake.raw / "prices_daily"
     hidden = raw_prices.with_name("prices_daily.unmounted")
     raw_prices.rename(hidden)
@@ -225,6 +227,43 @@ def test_lost_bronze_files_stop_the_build_and_nothing_is_emptied(
         message
     ), message[-3000:]
     assert "Restore them" in message
-    assert _published(lake, reader) == before
-    # Restored, the next build runs.
+    # Nothing was published, not even the windowed build that would have passed unnoticed.
+    assert {layer: len(publisher.history(layer)) for layer in versions} == versions
+    # Restored, the next build publishes.
     assert cli.main(["--home", str(lake.home), "--port", str(lake.port), "build"]) == cli.EXIT_OK
+    assert len(publisher.history("silver")) == versions["silver"] + 1
+
+
+def test_behind_that_check_an_empty_upstream_is_blocked(
+    lake: Settings,
+    reader: EngineClient,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Should a loss get past the files check (here it is told every batch with a manifest
+    has its data), the gate blocks a build whose price files are gone: an empty build
+    never replaces a published table."""
+    before = _published(lake, reader)
+    monkeypatch.setattr(
+        BronzeWriter,
+        "batches_with_data",
+        lambda writer, dataset: {m.batch_id for m in writer.committed_batches(dataset)},
+    )
+    batches = lake.lake.raw / "prices_daily"
+    parts = sorted(batches.glob("source=*/ingest_date=*/batch_id=*/part-*"))
+    assert parts
+    for part in parts:  # `_`-prefixed files are invisible to Spark
+        part.rename(part.with_name("_lost-" + part.name))
+    try:
+        args = ["--home", str(lake.home), "--port", str(lake.port), "build", "--full-refresh"]
+        code = cli.main(args)
+        out = capsys.readouterr().out
+    finally:
+        for part in parts:
+            part.with_name("_lost-" + part.name).rename(part)
+    assert code == cli.EXIT_GATE_BLOCKED, out[-3000:]
+    assert (
+        "FAILED  silver__prices_daily: An empty build never replaces a published table. "
+        "[observed_value=0]" in out
+    ), out[-3000:]
+    assert _published(lake, reader) == before

@@ -160,6 +160,27 @@ def test_layout_and_manifest_match_the_local_writer(lake: Lake, tmp_path: Path) 
     assert lake.writer().batch_uri(m) == f"s3://{BUCKET}/{prefix}"
 
 
+def test_a_batch_whose_part_file_is_gone_has_no_data_in_either_writer(
+    lake: Lake, tmp_path: Path
+) -> None:
+    """What registration checks every registered batch against: a bad sync that kept the
+    manifest but lost the part file shows, in S3 and on disk alike."""
+    corrected = [{**BARS[0], "close": "9.9"}]
+    s3 = lake.writer()
+    kept = s3.write_records(PRICES_DAILY, "vendor", BARS, now=NOW).manifest
+    lost = s3.write_records(PRICES_DAILY, "vendor", corrected, now=NOW).manifest
+    assert s3.batches_with_data("prices_daily") == {kept.batch_id, lost.batch_id}
+    lake.s3.delete_object(Bucket=BUCKET, Key=_prefix(lost) + "part-00000.csv")
+    assert s3.batches_with_data("prices_daily") == {kept.batch_id}
+    assert lost in s3.committed_batches("prices_daily")  # the manifest alone is still there
+
+    local = BronzeWriter(tmp_path / "local")
+    for records in (BARS, corrected):
+        local.write_records(PRICES_DAILY, "vendor", records, now=NOW)
+    (tmp_path / "local" / "prices_daily" / lost.partition_path / "part-00000.csv").unlink()
+    assert local.batches_with_data("prices_daily") == {kept.batch_id}
+
+
 def test_claim_goes_first_and_the_manifest_last(lake: Lake, tmp_path: Path) -> None:
     lake.writer().write_records(
         PRICES_DAILY, "vendor", BARS, rejections=REJECTED, original=_original(tmp_path), now=NOW

@@ -8,18 +8,20 @@ import os
 import subprocess
 import time
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from bench import peers
 from bench.measure import BenchLake, RunMeasure, registered_bars, timed
 from marketpulse.gates import DATASOURCE, Gate, load_suites
-from marketpulse.ingestion.simulator import SimulationConfig, session_window, simulate
+from marketpulse.ingestion.simulator import Delivery, SimulationConfig, session_window, simulate
 from marketpulse.pipeline import BuildReport, _dbt_executable
 
 Say = Callable[[str], None]
 END = date(2024, 12, 31)
+NEWS = ("news_articles", "news_sentiment")  # in delivery order: an article before its scores
 
 
 def market(tickers: int, years: int, **extra: Any) -> SimulationConfig:
@@ -39,9 +41,9 @@ def w1_backfill(
     w2_sessions: int = 1,
 ) -> dict[str, Any]:
     """Backfill every session but the last `w2_sessions` (W1); W3, W4 and the peers measure
-    that state; then those sessions arrive one at a time, each built alone (W2 points for
-    this history: their median is the one compared, as one build moves by ~10% between runs
-    on a shared machine)."""
+    that state; then those sessions arrive one at a time with their news, each built alone
+    (W2 points for this history: their median is the one compared, as one build moves by
+    ~10% between runs on a shared machine)."""
     sessions = session_window(market(tickers, years).start, END)
     backfill = sessions.last - sessions.first + 1 - w2_sessions
     # The simulator cuts prices every `backfill` sessions: the last cut holds exactly the
@@ -54,6 +56,8 @@ def w1_backfill(
         say(f"W1: simulate and land {tickers} tickers x {years} years")
         deliveries = list(simulate(config))
         tail = [d for d in deliveries if d.dataset == "prices_daily"][-1]
+        w2_days = by_session(tail.records)
+        deliveries, w2_news = hold_back_news(deliveries, [day for day, _ in w2_days])
         with timed(measure, "ingest"):
             for d in deliveries:
                 if d is not tail:
@@ -72,11 +76,18 @@ def w1_backfill(
             result["peers"] = compare_peers(lake, measure, report, say)
 
         increments = []
-        for day, records in by_session(tail.records):
-            say(f"W2: the session of {day} alone on top of {years}y")
+        for day, records in w2_days:
+            news = w2_news[day]
+            say(
+                f"W2: the session of {day} with {len(news['news_articles'])} articles alone "
+                f"on top of {years}y"
+            )
             increment = RunMeasure(label=f"W2 +1 session ({day}) on {tickers} x {years}y", bars=0)
             with timed(increment, "ingest"):
                 landed = lake.pipeline.ingest(tail.dataset, tail.source, records, register=False)
+                for dataset in NEWS:
+                    if news[dataset]:
+                        lake.pipeline.ingest(dataset, "bench_w2", news[dataset], register=False)
             with timed(increment, "bronze gate"):
                 lake.pipeline.register_pending()
             increment.bars = landed.manifest.record_count
@@ -85,6 +96,8 @@ def w1_backfill(
                 {
                     **increment.as_dict(),
                     "session": day,
+                    "articles": len(news["news_articles"]),
+                    "scores": len(news["news_sentiment"]),
                     "rebuild_from": {layer: m.rebuild_from for layer, m in built.published.items()},
                     "model_s": model_seconds(lake, built),
                 }
@@ -102,6 +115,37 @@ def by_session(records: Iterable[Mapping[str, Any]]) -> list[tuple[str, list[Map
         bars = sessions.setdefault(str(record["trade_date"]), [])
         bars.append({**record, "line_number": len(bars) + 1})
     return sorted(sessions.items())
+
+
+def hold_back_news(
+    deliveries: list[Delivery], days: list[str]
+) -> tuple[list[Delivery], dict[str, dict[str, list[Mapping[str, Any]]]]]:
+    """The news deliveries without what was published on or after the first of `days` (the
+    W2 sessions, in order), which each of those sessions brings instead, as a daily feed
+    does: the articles published (UTC date) since the session before, and their scores.
+    Every delivery's lines are numbered from 1."""
+    held: dict[str, dict[str, list[Mapping[str, Any]]]] = {d: {n: [] for n in NEWS} for d in days}
+    session_of: dict[str, str] = {}  # a held-back article's W2 session
+    kept = []
+    for delivery in deliveries:
+        if delivery.dataset not in NEWS:
+            kept.append(delivery)
+            continue
+        backfill: list[Mapping[str, Any]] = []
+        for record in delivery.records:
+            if delivery.dataset == "news_articles":
+                published = datetime.fromisoformat(record["published_at"]).astimezone(UTC)
+                day = published.date().isoformat()
+                if day >= days[0]:
+                    session_of[record["article_id"]] = next((d for d in days if day <= d), days[-1])
+            lines = (
+                held[session_of[record["article_id"]]][delivery.dataset]
+                if record["article_id"] in session_of
+                else backfill
+            )
+            lines.append({**record, "line_number": len(lines) + 1})
+        kept.append(replace(delivery, records=backfill))
+    return kept, held
 
 
 def median_increment(increments: list[dict[str, Any]]) -> dict[str, Any]:

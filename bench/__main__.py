@@ -155,7 +155,7 @@ def markdown(r: dict[str, Any]) -> str:
                 f"{g['gate_share_of_build']:.0%} | {g['expectations']} | "
                 f"{g['gx_default_usage_s']} | {g['speedup_vs_gx_default']}x |"
             )
-    lines += ["", "## W4 dbt per-model overhead (gold, one thread, dbt - direct CTAS)", ""]
+    lines += ["", "## W4 dbt per-model overhead (gold, one thread, dbt - its CTAS statement)", ""]
     lines += [
         "| run | mean overhead per model s | per model (s) | gold `dbt run` wall s by "
         "poll_interval |",

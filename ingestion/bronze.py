@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import csv
 import fcntl
+import fnmatch
 import hashlib
 import json
 import os
 import secrets
 import shutil
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -96,6 +97,16 @@ class BatchManifest:
 
     def quarantined(self, reason: str) -> BatchManifest:
         return replace(self, status=QUARANTINED, reason=reason)
+
+
+@dataclass(frozen=True)
+class BatchScan:
+    """What one listing of a dataset's batch folders shows: the manifests of the batches
+    not skipped (the registered ones need not be read again), by batch id, and the ids of
+    the batches whose part file is there (a registered batch missing there lost its data)."""
+
+    manifests: list[BatchManifest]
+    with_data: set[str]
 
 
 @dataclass(frozen=True)
@@ -303,18 +314,19 @@ class BronzeWriter:
     def _batch_dir(self, manifest: BatchManifest) -> Path:
         return self.raw_root / manifest.dataset / manifest.partition_path
 
-    def batches_with_data(self, dataset: str) -> set[str]:
-        """The batch ids whose part file is there (one listing): a registered batch missing
-        here has lost its data."""
-        parts = (self.raw_root / dataset).glob(f"source=*/ingest_date=*/batch_id=*/{PART_GLOB}")
-        return {path.parent.name.removeprefix("batch_id=") for path in parts}
+    def scan(self, dataset: str, skip: Collection[str] = ()) -> BatchScan:
+        """One listing of the dataset's batch folders (see BatchScan)."""
+        manifests, with_data = [], set()
+        for path in (self.raw_root / dataset).glob("source=*/ingest_date=*/batch_id=*/*"):
+            batch_id = path.parent.name.removeprefix("batch_id=")
+            if fnmatch.fnmatch(path.name, PART_GLOB):
+                with_data.add(batch_id)
+            elif path.name == MANIFEST and batch_id not in skip:
+                try:
+                    manifests.append(BatchManifest(**json.loads(path.read_text())))
+                except FileNotFoundError:  # being landed again right now; the next scan sees it
+                    continue
+        return BatchScan(sorted(manifests, key=lambda m: m.batch_id), with_data)
 
     def committed_batches(self, dataset: str) -> list[BatchManifest]:
-        root = self.raw_root / dataset
-        manifests = []
-        for path in root.glob(f"source=*/ingest_date=*/batch_id=*/{MANIFEST}"):
-            try:
-                manifests.append(BatchManifest(**json.loads(path.read_text())))
-            except FileNotFoundError:  # being landed again right now; the next scan sees it
-                continue
-        return sorted(manifests, key=lambda m: m.batch_id)
+        return self.scan(dataset).manifests

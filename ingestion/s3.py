@@ -25,7 +25,7 @@ import os
 import random
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,6 +42,7 @@ from marketpulse.ingestion.bronze import (
     MANIFEST,
     PART_GLOB,
     BatchManifest,
+    BatchScan,
     Rejection,
     WriteResult,
     stage_batch,
@@ -191,21 +192,22 @@ class S3BronzeWriter:
 
         return self._call("list", prefix, keys)
 
-    def batches_with_data(self, dataset: str) -> set[str]:
-        """The batch ids whose part object is there: a registered batch missing here has
-        lost its data."""
-        return {
-            key.split("/")[-2].removeprefix("batch_id=")
-            for key in self._batch_keys(dataset)
-            if fnmatch.fnmatch(key.rsplit("/", 1)[-1], PART_GLOB)
-        }
+    def scan(self, dataset: str, skip: Collection[str] = ()) -> BatchScan:
+        """One listing of the dataset's batches (see BatchScan); a manifest is one GET."""
+        manifest_keys, with_data = [], set()
+        for key in self._batch_keys(dataset):
+            folder, name = key.rsplit("/", 1)
+            batch_id = folder.rsplit("/", 1)[-1].removeprefix("batch_id=")
+            if fnmatch.fnmatch(name, PART_GLOB):
+                with_data.add(batch_id)
+            elif name == MANIFEST and batch_id not in skip:
+                manifest_keys.append(key)
+        read = [self._read_json(key) for key in manifest_keys]
+        manifests = [BatchManifest(**m) for m in read if m is not None]
+        return BatchScan(sorted(manifests, key=lambda m: m.batch_id), with_data)
 
     def committed_batches(self, dataset: str) -> list[BatchManifest]:
-        keys = [k for k in self._batch_keys(dataset) if k.endswith(f"/{MANIFEST}")]
-        manifests = [self._read_json(key) for key in keys]
-        return sorted(
-            (BatchManifest(**m) for m in manifests if m is not None), key=lambda m: m.batch_id
-        )
+        return self.scan(dataset).manifests
 
     def quarantine(self, manifest: BatchManifest, reason: str) -> BatchManifest:
         """Mark a committed batch quarantined: kept in the bucket, never registered."""

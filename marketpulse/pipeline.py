@@ -385,17 +385,15 @@ class Pipeline:
             client = self.client()
             catalog.ensure_tables(client, self.settings.raw_root)
             known = dict(client.query("select batch_id, dataset from bronze.batches"))
-            with_data = {b for dataset in CONTRACTS for b in self.writer.batches_with_data(dataset)}
+            # One listing per dataset; only the unregistered batches' manifests are read.
+            scans = {dataset: self.writer.scan(dataset, skip=known) for dataset in CONTRACTS}
+            with_data = set().union(*(scan.with_data for scan in scans.values()))
             lost = sorted(f"{d} {b}" for b, d in known.items() if b not in with_data)
             if lost:
                 raise BronzeFilesLost(self.settings.raw_root, lost)
             pending = {
-                dataset: [
-                    m
-                    for m in self.writer.committed_batches(dataset)
-                    if m.status == COMMITTED and m.batch_id not in known
-                ]
-                for dataset in CONTRACTS
+                dataset: [m for m in scan.manifests if m.status == COMMITTED]
+                for dataset, scan in scans.items()
             }
             return admit(
                 client,

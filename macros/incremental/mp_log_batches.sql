@@ -48,7 +48,7 @@
     select {{ columns | join(', ') }} from {{ new_rows }}
     {%- else -%}
     select {{ columns | join(', ') }}
-    from {{ mp_published(this, "build without log_batches first", columns) }}
+    from {{ mp_published(this, columns) }}
     where {{ month_column }} in (select distinct {{ month_column }} from {{ new_rows }})
     union all
     select {{ columns | join(', ') }} from {{ new_rows }}

@@ -29,7 +29,6 @@
 -#}
 {% macro mp_read_deliveries(audit) -%}
     {%- set rebuild_from = mp_rebuild_from() -%}
-    {%- set missing = "build without rebuild_from first" -%}
     {%- set shared = [] -%}
     {%- for column in mp_delivery_columns() -%}
         {#- Both tables keep the delivered adjusted close as vendor_adj_close. -#}
@@ -38,11 +37,11 @@
     {%- endfor -%}
     {%- set shared = shared | join(', ') -%}
     select {{ shared }}
-    from {{ mp_published(audit.incorporate(path={"identifier": "prices_daily"}), missing) }}
+    from {{ mp_published(audit.incorporate(path={"identifier": "prices_daily"})) }}
     where trade_month >= '{{ rebuild_from[:7] }}'
     union all
     select {{ shared }}
-    from {{ mp_published(audit.incorporate(path={"identifier": "held_prices"}), missing) }}
+    from {{ mp_published(audit.incorporate(path={"identifier": "held_prices"})) }}
     where trade_date >= date'{{ rebuild_from }}'
 {%- endmacro %}
 

@@ -48,7 +48,7 @@
         {%- endfor -%}
         {#- A changed model cannot be stitched onto its published months. -#}
         {%- set published = mp_published(
-            audit, "build without rebuild_from first", audit_columns, typed=true) -%}
+            audit, audit_columns, typed=true) -%}
         (
             select * from {{ published }}
             where trade_month < {{ mp_trade_month("date'" ~ rebuild_from ~ "'") }}
@@ -59,19 +59,21 @@
 {%- endmacro %}
 
 {#-
-    The published twin (`silver.x`) of an audit relation (`silver_audit.x`); `missing` says
-    what to do when it is not published yet. With `columns` (names, or "name type" when
-    `typed`), a published relation with other columns fails the compile: its rows cannot be
-    kept beside the new ones. With `required` (names), one lacking any of them fails it:
-    the caller reads them.
+    The published twin (`silver.x`) of an audit relation (`silver_audit.x`), which a build
+    with `rebuild_from` or `log_batches` continues from; none yet fails the compile. With
+    `columns` (names, or "name type" when `typed`), a published relation with other
+    columns fails it too: its rows cannot be kept beside the new ones. With `required`
+    (names), one lacking any of them fails it: the caller reads them.
 -#}
-{% macro mp_published(audit, missing, columns=none, typed=false, required=none) -%}
+{% macro mp_published(audit, columns=none, typed=false, required=none) -%}
     {%- set published = audit.incorporate(
         path={"schema": audit.schema[:-('_audit' | length)]}) -%}
     {%- if execute and adapter.get_relation(
             database=published.database, schema=published.schema,
             identifier=published.identifier) is none -%}
-        {{ exceptions.raise_compiler_error(published ~ " is not published yet: " ~ missing) }}
+        {{ exceptions.raise_compiler_error(
+            published ~ " is not published yet, so there is nothing to continue from: "
+            ~ "build without the vars rebuild_from and log_batches first") }}
     {%- endif -%}
     {%- if execute and (columns is not none or required is not none) -%}
         {%- set found = [] -%}

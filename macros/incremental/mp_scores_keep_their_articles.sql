@@ -10,10 +10,9 @@
     {%- if not execute -%}
         {{ return(false) }}
     {%- endif -%}
-    {%- set missing = "build without log_batches first" -%}
-    {%- set published = mp_published(deliveries, missing) -%}
+    {%- set published = mp_published(deliveries) -%}
     {%- set quarantine = mp_published(
-        deliveries.incorporate(path={"identifier": "quarantine"}), missing) -%}
+        deliveries.incorporate(path={"identifier": "quarantine"})) -%}
     {%- set query -%}
         with read_ids as (
             select distinct delivered_article_id, article_id from {{ published }}

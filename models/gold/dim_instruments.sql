@@ -10,7 +10,7 @@
 {%- set rebuild_from = mp_rebuild_from() -%}
 {%- set incremental = rebuild_from is not none -%}
 {%- if incremental -%}
-    {%- set published = mp_published(this, "build without rebuild_from first") -%}
+    {%- set published = mp_published(this) -%}
 {%- endif -%}
 {%- if incremental and execute -%}
     {%- set lost_last_bar -%}

@@ -18,7 +18,7 @@
 {%- set context_floor = '0000-00' -%}
 {%- if rebuild_from is not none -%}
     {%- set published = mp_published(
-        this, "build without rebuild_from first", required=['running_peak_close']) -%}
+        this, required=['running_peak_close']) -%}
     {%- if execute -%}
         {%- set context_floor = mp_context_floor(
             ref('prices_daily'), rebuild_from[:7], ema_window, ref('dim_instruments')) -%}

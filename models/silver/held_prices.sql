@@ -78,7 +78,7 @@ latest as (
 {%- else -%}
 held_before as (
     select {{ columns | join(', ') }}
-    from {{ mp_published(this, "build without rebuild_from first", columns) }}
+    from {{ mp_published(this, columns) }}
     where trade_date < date'{{ rebuild_from }}'
 ),
 
@@ -89,8 +89,7 @@ last_bars_before as (
         max_by(close, trade_date) as close,
         max_by(vendor_adj_close, trade_date) as adj_close
     from {{ mp_published(
-        this.incorporate(path={"identifier": "prices_daily"}),
-        "build without rebuild_from first") }}
+        this.incorporate(path={"identifier": "prices_daily"})) }}
     where trade_month < '{{ rebuild_from[:7] }}'
     group by ticker
 ),

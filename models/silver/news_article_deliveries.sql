@@ -27,7 +27,7 @@ deliveries as (
     {%- if mp_log_batches() is not none %}
     union all
     select {{ columns | join(', ') }}
-    from {{ mp_published(this, "build without log_batches first") }}
+    from {{ mp_published(this) }}
     {%- endif %}
 ),
 

@@ -22,8 +22,10 @@ article_map as (
     from {{ ref('news_article_deliveries') }}
 ),
 
+-- The scores passing their own rules; the join below keeps those whose article
+-- was delivered, which is what the article rule checks (the same ids).
 passing as (
-    select * from {{ ref('int_news_sentiment_checked') }}
+    select * from {{ ref('int_news_sentiment_typed') }}
     where
         size(failed_rule_ids) = 0
         -- Beside the published winners, only the unread batches' scores.
@@ -51,7 +53,7 @@ candidates as (
     select
         {{ columns | join(', ') }},
         cast(null as bigint) as line_number
-    from {{ mp_published(this, "build without log_batches first") }}
+    from {{ mp_published(this) }}
     {%- endif %}
 ),
 

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bench.measure import STAGE_ORDER
 
 
@@ -40,6 +42,11 @@ def test_quick_bench_measures_every_stage_and_checks_its_peers(tmp_path: Path) -
     assert set(models) == {"silver", "gold"} and models["gold"]["fct_ticker_daily"] > 0
     assert set(w1["w3"]) == {"silver", "gold"}
     assert all(g["expectations"] > 0 and g["gx_default_usage_s"] > 0 for g in w1["w3"].values())
-    assert w1["w4"]["models"]
+    # W4: every gold model's CTAS found in dbt's own log and taken out of its time.
+    w4 = w1["w4"]["models"]
+    assert set(w4) == set(models["gold"])
+    for timed in w4.values():
+        assert 0 < timed["query_s"] <= timed["dbt_s"] and timed["other_statements_s"] >= 0
+        assert timed["overhead_s"] == pytest.approx(timed["dbt_s"] - timed["query_s"], abs=2e-3)
     table = (tmp_path / "results.md").read_text()
     assert "## W1 full backfill" in table and "## W3 gate cost" in table

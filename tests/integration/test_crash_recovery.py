@@ -14,7 +14,8 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -23,7 +24,7 @@ import pytest
 from marketpulse import cli
 from marketpulse.config import Settings
 from marketpulse.engine import Engine, EngineClient, free_port
-from marketpulse.ingestion.bronze import BronzeWriter
+from marketpulse.ingestion.bronze import BatchScan, BronzeWriter
 from marketpulse.ingestion.simulator import SimulationConfig
 from marketpulse.pipeline import Pipeline
 from marketpulse.publish import PENDING, Publisher, lake_lock
@@ -244,11 +245,15 @@ def test_behind_that_check_an_empty_upstream_is_blocked(
     has its data), the gate blocks a build whose price files are gone: an empty build
     never replaces a published table."""
     before = _published(lake, reader)
-    monkeypatch.setattr(
-        BronzeWriter,
-        "batches_with_data",
-        lambda writer, dataset: {m.batch_id for m in writer.committed_batches(dataset)},
-    )
+    scan = BronzeWriter.scan
+
+    def every_batch_has_data(
+        writer: BronzeWriter, dataset: str, skip: Collection[str] = ()
+    ) -> BatchScan:
+        everything = {m.batch_id for m in scan(writer, dataset).manifests}
+        return replace(scan(writer, dataset, skip), with_data=everything)
+
+    monkeypatch.setattr(BronzeWriter, "scan", every_batch_has_data)
     batches = lake.lake.raw / "prices_daily"
     parts = sorted(batches.glob("source=*/ingest_date=*/batch_id=*/part-*"))
     assert parts

@@ -169,16 +169,43 @@ def test_a_batch_whose_part_file_is_gone_has_no_data_in_either_writer(
     s3 = lake.writer()
     kept = s3.write_records(PRICES_DAILY, "vendor", BARS, now=NOW).manifest
     lost = s3.write_records(PRICES_DAILY, "vendor", corrected, now=NOW).manifest
-    assert s3.batches_with_data("prices_daily") == {kept.batch_id, lost.batch_id}
+    assert s3.scan("prices_daily").with_data == {kept.batch_id, lost.batch_id}
     lake.s3.delete_object(Bucket=BUCKET, Key=_prefix(lost) + "part-00000.csv")
-    assert s3.batches_with_data("prices_daily") == {kept.batch_id}
-    assert lost in s3.committed_batches("prices_daily")  # the manifest alone is still there
+    scan = s3.scan("prices_daily")
+    assert scan.with_data == {kept.batch_id}
+    assert lost in scan.manifests  # the manifest alone is still there
 
     local = BronzeWriter(tmp_path / "local")
     for records in (BARS, corrected):
         local.write_records(PRICES_DAILY, "vendor", records, now=NOW)
     (tmp_path / "local" / "prices_daily" / lost.partition_path / "part-00000.csv").unlink()
-    assert local.batches_with_data("prices_daily") == {kept.batch_id}
+    assert local.scan("prices_daily").with_data == {kept.batch_id}
+
+
+def test_a_scan_reads_no_manifest_of_a_registered_batch(lake: Lake, tmp_path: Path) -> None:
+    """Registration skips the batches it knows: their manifests are not read again (one
+    GET each on S3, on every build), so its cost does not grow with history. Proof: a
+    skipped batch's manifest is unreadable, and the scan still succeeds."""
+    corrected = [{**BARS[0], "close": "9.9"}]
+    s3 = lake.writer()
+    known = s3.write_records(PRICES_DAILY, "vendor", BARS, now=NOW).manifest
+    new = s3.write_records(PRICES_DAILY, "vendor", corrected, now=NOW).manifest
+    lake.s3.put_object(Bucket=BUCKET, Key=_prefix(known) + MANIFEST, Body=b"not json")
+    scan = s3.scan("prices_daily", skip={known.batch_id})
+    assert scan.manifests == [new]
+    assert scan.with_data == {known.batch_id, new.batch_id}
+    with pytest.raises(json.JSONDecodeError):
+        s3.scan("prices_daily")
+
+    local = BronzeWriter(tmp_path / "local")
+    known = local.write_records(PRICES_DAILY, "vendor", BARS, now=NOW).manifest
+    new = local.write_records(PRICES_DAILY, "vendor", corrected, now=NOW).manifest
+    (tmp_path / "local" / "prices_daily" / known.partition_path / MANIFEST).write_text("not json")
+    scan = local.scan("prices_daily", skip={known.batch_id})
+    assert scan.manifests == [new]
+    assert scan.with_data == {known.batch_id, new.batch_id}
+    with pytest.raises(json.JSONDecodeError):
+        local.scan("prices_daily")
 
 
 def test_claim_goes_first_and_the_manifest_last(lake: Lake, tmp_path: Path) -> None:

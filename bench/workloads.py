@@ -297,7 +297,13 @@ def w4_model_overhead(
     per_model = {}
     for r in results:
         timed = statements.get(r["unique_id"], [])
-        query = sum(elapsed for sql, elapsed in timed if _is_create_table(sql))
+        queries = [elapsed for sql, elapsed in timed if _is_create_table(sql)]
+        if len(queries) != 1:  # a changed log or materialization: no figure beats a wrong one
+            raise RuntimeError(
+                f"W4: {len(queries)} create-table statements for {r['unique_id']} in "
+                f"{run_dir / 'dbt.log'}; expected one"
+            )
+        [query] = queries
         per_model[r["unique_id"].split(".")[-1]] = {
             "dbt_s": round(r["execution_time"], 3),
             "query_s": round(query, 3),

@@ -311,16 +311,10 @@ class Gate:
     ) -> Any:
         import great_expectations as gx
 
-        from marketpulse.counted_rows import COUNTED_ROWS
-
         gx_suite = context.suites.add_or_update(
             gx.ExpectationSuite(
                 name=suite.name + variant,
-                # The same check, its query run once (see marketpulse/counted_rows.py).
-                expectations=[
-                    {**e, "type": COUNTED_ROWS} if e["type"] == ROWS_EXPECTATION else e
-                    for e in definition["expectations"]
-                ],
+                expectations=counted(definition["expectations"]),
                 meta=definition.get("meta", {}),
             )
         )
@@ -430,6 +424,16 @@ class Gate:
             success=False,
             error=error,
         )
+
+
+def counted(expectations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A suite's expectations as the gate validates them: the same checks, each SQL-row
+    query run once (see marketpulse/counted_rows.py)."""
+    from marketpulse.counted_rows import COUNTED_ROWS
+
+    return [
+        {**e, "type": COUNTED_ROWS} if e["type"] == ROWS_EXPECTATION else e for e in expectations
+    ]
 
 
 def gx_run_name(run_id: str) -> str:

@@ -73,7 +73,8 @@
             identifier=published.identifier) is none -%}
         {{ exceptions.raise_compiler_error(
             published ~ " is not published yet, so there is nothing to continue from: "
-            ~ "build without the vars rebuild_from and log_batches first") }}
+            ~ "rebuild with `marketpulse build --full-refresh` (by hand: dbt without the "
+            ~ "vars rebuild_from and log_batches)") }}
     {%- endif -%}
     {%- if execute and (columns is not none or required is not none) -%}
         {%- set found = [] -%}

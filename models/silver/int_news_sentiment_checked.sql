@@ -6,6 +6,7 @@
      "condition": "typed.article_id is not null and articles.known_article_id is null",
      "reason": "no passing article with this id has been delivered (yet)"},
 ] -%}
+{#- int_news_sentiment_typed's columns but its rules (keep in step). -#}
 {%- set columns = [
     'source', 'batch_id', 'ingested_at', 'line_number', 'score', 'article_id', 'ticker',
     'model_name', 'model_version', 'label', 'raw_record', 'record_key',

@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from bench.measure import STAGE_ORDER
 
 
@@ -47,6 +45,5 @@ def test_quick_bench_measures_every_stage_and_checks_its_peers(tmp_path: Path) -
     assert set(w4) == set(models["gold"])
     for timed in w4.values():
         assert 0 < timed["query_s"] <= timed["dbt_s"] and timed["other_statements_s"] >= 0
-        assert timed["overhead_s"] == pytest.approx(timed["dbt_s"] - timed["query_s"], abs=2e-3)
     table = (tmp_path / "results.md").read_text()
     assert "## W1 full backfill" in table and "## W3 gate cost" in table

@@ -45,5 +45,6 @@ def test_quick_bench_measures_every_stage_and_checks_its_peers(tmp_path: Path) -
     assert set(w4) == set(models["gold"])
     for timed in w4.values():
         assert 0 < timed["query_s"] <= timed["dbt_s"] and timed["other_statements_s"] >= 0
+        assert "drop table" in timed["other_statements_by_opening_s"]  # dbt-spark drops first
     table = (tmp_path / "results.md").read_text()
     assert "## W1 full backfill" in table and "## W3 gate cost" in table

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench.workloads import _is_create_table, model_statements
+from bench.workloads import _is_create_table, _opening, model_statements
 
 COMMENT = '/* {"app": "dbt", "node_id": "model.mp.m"} */\n'
 
@@ -46,3 +46,8 @@ def test_the_model_query_is_its_create_table_statement() -> None:
     assert _is_create_table("create or replace table t as select 1")
     assert not _is_create_table(COMMENT + "drop table if exists gold_audit.t")
     assert not _is_create_table("select 1 /* create table t */")
+
+
+def test_other_statements_are_named_by_their_opening_words() -> None:
+    assert _opening(COMMENT + "  drop table if exists gold_audit.t") == "drop table"
+    assert _opening("DESCRIBE EXTENDED gold_audit.t") == "describe extended"

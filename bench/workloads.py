@@ -296,18 +296,20 @@ def w4_model_overhead(
     statements = model_statements(run_dir / "dbt.log")
     per_model = {}
     for r in results:
-        timed = statements.get(r["unique_id"], [])
-        queries = [elapsed for sql, elapsed in timed if _is_create_table(sql)]
+        queries: list[float] = []
+        others: dict[str, float] = {}
+        for sql, elapsed in statements.get(r["unique_id"], []):
+            if _is_create_table(sql):
+                queries.append(elapsed)
+            else:
+                opening = _opening(sql)
+                others[opening] = others.get(opening, 0.0) + elapsed
         if len(queries) != 1:  # a changed log or materialization: no figure beats a wrong one
             raise RuntimeError(
                 f"W4: {len(queries)} create-table statements for {r['unique_id']} in "
                 f"{run_dir / 'dbt.log'}; expected one"
             )
         [query] = queries
-        others: dict[str, float] = {}
-        for sql, elapsed in timed:
-            if not _is_create_table(sql):
-                others[_opening(sql)] = others.get(_opening(sql), 0.0) + elapsed
         per_model[r["unique_id"].split(".")[-1]] = {
             "dbt_s": round(r["execution_time"], 3),
             "query_s": round(query, 3),

@@ -40,6 +40,38 @@ COMPARED = [
     "is_new_52w_low",
 ]
 EMA_WINDOW = 400  # as models/gold/fct_ticker_daily.sql
+EMA_SPANS = (12, 26)
+
+
+def _decay(span: int) -> float:
+    return 1 - 2 / (span + 1)
+
+
+def _duckdb_ema_weighted(span: int) -> str:
+    """The window-sum EMA of macros/finance/mp_ema.sql, in DuckDB: each value weighted
+    towards the next even and the next odd block's anchor."""
+    block = f"((n - 1) // {EMA_WINDOW})"
+    return ", ".join(
+        f"pow({_decay(span)!r}, ({block} + {shift}) * {EMA_WINDOW} + 1 - n) * adj_close "
+        f"as e{span}_{parity}"
+        for parity, shift in (("even", f"{block} % 2"), ("odd", f"1 - {block} % 2"))
+    )
+
+
+def _duckdb_ema_sums(span: int) -> str:
+    return ", ".join(
+        f"sum(e{span}_{parity}) over (w rows {EMA_WINDOW - 1} preceding) as e{span}_{parity}_sum"
+        for parity in ("even", "odd")
+    )
+
+
+def _duckdb_ema(span: int) -> str:
+    decay, block = _decay(span), f"((n - 1) // {EMA_WINDOW})"
+    return (
+        f"pow({decay!r}, n - ({block} * {EMA_WINDOW} + 1)) * (case when {block} % 2 = 0 "
+        f"then e{span}_even_sum else e{span}_odd_sum end) "
+        f"/ ((1 - pow({decay!r}, least(n, {EMA_WINDOW}))) / (1 - {decay!r})) as ema_{span}"
+    )
 
 
 @dataclass(frozen=True)
@@ -133,7 +165,8 @@ with seq as (
 ),
 ret as (
     select *, adj_close / c1 - 1 as return_1d, adj_close / c5 - 1 as return_5d,
-        adj_close / c21 - 1 as return_21d, ln(adj_close / c1) as log_return_1d
+        adj_close / c21 - 1 as return_21d, ln(adj_close / c1) as log_return_1d,
+        {", ".join(_duckdb_ema_weighted(span) for span in EMA_SPANS)}
     from seq
 ),
 win as (
@@ -141,7 +174,7 @@ win as (
         avg(adj_close) over (w rows 19 preceding) as sma20,
         avg(adj_close) over (w rows 49 preceding) as sma50,
         avg(adj_close) over (w rows 199 preceding) as sma200,
-        list(adj_close) over (w rows {EMA_WINDOW - 1} preceding) as closes,
+        {", ".join(_duckdb_ema_sums(span) for span in EMA_SPANS)},
         stddev_samp(log_return_1d) over (w rows 20 preceding) as sd21,
         count(log_return_1d) over (w rows 20 preceding) as n21,
         max(adj_close) over (w rows unbounded preceding) as peak,
@@ -158,12 +191,7 @@ select ticker, trade_date, adj_close, return_1d, return_5d, return_21d, log_retu
     case when n >= 20 then sma20 end as sma_20,
     case when n >= 50 then sma50 end as sma_50,
     case when n >= 200 then sma200 end as sma_200,
-    list_sum(list_transform(closes, lambda x, i: x * pow(1 - 2 / 13, len(closes) - i)))
-        / list_sum(list_transform(closes, lambda x, i: pow(1 - 2 / 13, len(closes) - i)))
-        as ema_12,
-    list_sum(list_transform(closes, lambda x, i: x * pow(1 - 2 / 27, len(closes) - i)))
-        / list_sum(list_transform(closes, lambda x, i: pow(1 - 2 / 27, len(closes) - i)))
-        as ema_26,
+    {", ".join(_duckdb_ema(span) for span in EMA_SPANS)},
     case when n21 = 21 then sd21 * sqrt(252) end as volatility_21d_annualised,
     adj_close / peak - 1 as drawdown,
     coalesce(adj_high > prior_high, false) as is_new_52w_high,
@@ -275,14 +303,14 @@ def run_pyspark(files: BronzeFiles, cores: int, memory: str) -> tuple[float, pd.
             .withColumn("return_5d", c / F.lag(c, 5).over(w) - 1)
             .withColumn("return_21d", c / F.lag(c, 21).over(w) - 1)
             .withColumn("log_return_1d", F.log(c / F.lag(c, 1).over(w)))
-            .withColumn("closes", F.collect_list(c).over(rows(-(EMA_WINDOW - 1), 0)))
+            .select("*", *(w for span in EMA_SPANS for w in _ema_weighted(F, span)))
             .select(
                 "*",
                 *(
                     F.when(F.col("n") >= k, F.avg(c).over(rows(-(k - 1), 0))).alias(f"sma_{k}")
                     for k in (20, 50, 200)
                 ),
-                *(_ema(F, "closes", span).alias(f"ema_{span}") for span in (12, 26)),
+                *(_ema(F, span, rows(-(EMA_WINDOW - 1), 0)) for span in EMA_SPANS),
                 F.when(
                     F.count("log_return_1d").over(rows(-20, 0)) == 21,
                     F.stddev_samp("log_return_1d").over(rows(-20, 0)) * math.sqrt(252),
@@ -313,17 +341,31 @@ def run_pyspark(files: BronzeFiles, cores: int, memory: str) -> tuple[float, pd.
         spark.stop()
 
 
-def _ema(F: Any, column: str, span: int) -> Any:
-    decay = 1 - 2 / (span + 1)
-    init = F.struct(F.lit(0.0).alias("weighted"), F.lit(0.0).alias("weights"))
-    return F.aggregate(
-        column,
-        init,
-        lambda acc, x: F.struct(
-            (acc["weighted"] * decay + x).alias("weighted"),
-            (acc["weights"] * decay + 1).alias("weights"),
-        ),
-        lambda acc: acc["weighted"] / acc["weights"],
+def _block(F: Any) -> Any:
+    return F.floor((F.col("n") - 1) / EMA_WINDOW)
+
+
+def _ema_weighted(F: Any, span: int) -> list[Any]:
+    """The window-sum EMA of macros/finance/mp_ema.sql: each value weighted towards the
+    next even and the next odd block's anchor."""
+    block = _block(F)
+    return [
+        (
+            F.pow(F.lit(_decay(span)), (block + shift) * EMA_WINDOW + 1 - F.col("n"))
+            * F.col("adj_close")
+        ).alias(f"e{span}_{parity}")
+        for parity, shift in (("even", block % 2), ("odd", 1 - block % 2))
+    ]
+
+
+def _ema(F: Any, span: int, frame: Any) -> Any:
+    decay, block = _decay(span), _block(F)
+    summed = F.when(block % 2 == 0, F.sum(f"e{span}_even").over(frame)).otherwise(
+        F.sum(f"e{span}_odd").over(frame)
+    )
+    weights = (1 - F.pow(F.lit(decay), F.least(F.col("n"), F.lit(EMA_WINDOW)))) / (1 - decay)
+    return (F.pow(F.lit(decay), F.col("n") - (block * EMA_WINDOW + 1)) * summed / weights).alias(
+        f"ema_{span}"
     )
 
 

@@ -1,13 +1,14 @@
 {#-
     Per-ticker daily facts on split-adjusted prices. Windows count sessions a ticker
     traded (rows), not calendar days. EMAs are pandas' `ewm(span, adjust=True)` over the
-    last 400 sessions: older weights are below 1e-13 of the newest, far inside 1e-9.
+    last 400 sessions: older weights are below 1e-13 of the newest, far inside 1e-9
+    (window sums, see mp_ema).
 
     Partitioned by month. A run with a rebuild window recomputes only the months from it
     on; each ticker's last 400 bars before the window (the longest window) are read as
-    context, and the running peak before the window is the published one of its last bar
-    there (rows before the window are settled), so the rebuilt rows equal a full
-    rebuild's without reading all of history.
+    context, and the running peak and session number before the window are the published
+    ones of its last bar there (rows before the window are settled), so the rebuilt rows
+    equal a full rebuild's without reading all of history.
 -#}
 {{ config(partition_by=['trade_month']) }}
 -- depends_on: {{ ref('dim_instruments') }}
@@ -18,7 +19,7 @@
 {%- set context_floor = '0000-00' -%}
 {%- if rebuild_from is not none -%}
     {%- set published = mp_published(
-        this, required=['running_peak_close']) -%}
+        this, required=['running_peak_close', 'session_number']) -%}
     {%- if execute -%}
         {%- set context_floor = mp_context_floor(
             ref('prices_daily'), rebuild_from[:7], ema_window, ref('dim_instruments')) -%}
@@ -33,7 +34,10 @@ all_prices as (
 
 {% if rebuild_from is none -%}
 prices as (
-    select * from all_prices
+    select
+        *,
+        cast(0 as bigint) as sessions_before
+    from all_prices
 ),
 
 prior_peaks as (
@@ -59,17 +63,20 @@ bars_before_window as (
 context_starts as (
     select
         ticker,
-        min(trade_date) as context_start
+        min(trade_date) as context_start,
+        count(*) as context_bars
     from bars_before_window
     where bars_back <= {{ ema_window }}
     group by ticker
 ),
 
-{#- The running peak never falls: its largest value is the one of the last bar. -#}
+{#- The running peak and the session number never fall: their largest values are
+    the ones of the last bar. -#}
 prior_peaks as (
     select
         ticker as peak_ticker,
-        max(running_peak_close) as prior_peak_close
+        max(running_peak_close) as prior_peak_close,
+        max(session_number) as prior_sessions
     from {{ published }}
     where
         trade_month >= '{{ context_floor }}'
@@ -77,11 +84,26 @@ prior_peaks as (
     group by ticker
 ),
 
+{#- Sessions numbered from the ticker's first bar, as in a full build: the context
+    starts after the published sessions before it. -#}
 prices as (
-    select all_prices.*
+    select
+        all_prices.*,
+        case
+            when context_starts.ticker is null then cast(0 as bigint)
+            when prior_peaks.prior_sessions >= context_starts.context_bars
+                then prior_peaks.prior_sessions - context_starts.context_bars
+            else raise_error(concat(
+                'fct_ticker_daily: the published version holds fewer bars of ',
+                all_prices.ticker, ' before the rebuild window than silver: rebuild with ',
+                '`marketpulse build --full-refresh`'
+            ))
+        end as sessions_before
     from all_prices
     left join context_starts
         on all_prices.ticker = context_starts.ticker
+    left join prior_peaks
+        on all_prices.ticker = prior_peaks.peak_ticker
     where
         all_prices.trade_month >= '{{ context_floor }}'
         and all_prices.trade_date
@@ -102,7 +124,7 @@ sequenced as (
         lag(adj_close, 1) over by_session as adj_close_1_back,
         lag(adj_close, 5) over by_session as adj_close_5_back,
         lag(adj_close, 21) over by_session as adj_close_21_back,
-        row_number() over by_session as session_number
+        row_number() over by_session + sessions_before as session_number
     from prices
     window by_session as (partition by ticker order by trade_date asc)
 ),
@@ -113,7 +135,13 @@ with_returns as (
         adj_close / adj_close_1_back - 1 as return_1d,
         adj_close / adj_close_5_back - 1 as return_5d,
         adj_close / adj_close_21_back - 1 as return_21d,
-        ln(adj_close / adj_close_1_back) as log_return_1d
+        ln(adj_close / adj_close_1_back) as log_return_1d,
+        {{ mp_ema_weighted(
+            'ema_12', 'adj_close', 'session_number', 12, ema_window
+        ) }},
+        {{ mp_ema_weighted(
+            'ema_26', 'adj_close', 'session_number', 26, ema_window
+        ) }}
     from sequenced
 ),
 
@@ -132,10 +160,8 @@ windowed as (
             partition by ticker order by trade_date
             rows between 199 preceding and current row
         ) as sma_200_raw,
-        collect_list(adj_close) over (
-            partition by ticker order by trade_date
-            rows between {{ ema_window - 1 }} preceding and current row
-        ) as recent_closes,
+        {{- mp_ema_sums('ema_12', ema_window, 'ticker', 'trade_date') }},
+        {{- mp_ema_sums('ema_26', ema_window, 'ticker', 'trade_date') }},
         stddev_samp(log_return_1d) over (
             partition by ticker order by trade_date
             rows between 20 preceding and current row
@@ -190,6 +216,7 @@ final as (
     select
         ticker,
         trade_date,
+        session_number,
         close,
         volume,
         adj_close,
@@ -203,8 +230,8 @@ final as (
         case when session_number >= 20 then sma_20_raw end as sma_20,
         case when session_number >= 50 then sma_50_raw end as sma_50,
         case when session_number >= 200 then sma_200_raw end as sma_200,
-        {{ mp_ema('recent_closes', 12) }} as ema_12,
-        {{ mp_ema('recent_closes', 26) }} as ema_26,
+        {{ mp_ema('ema_12', 'session_number', 12, ema_window) }} as ema_12,
+        {{ mp_ema('ema_26', 'session_number', 26, ema_window) }} as ema_26,
         case
             when log_returns_in_21 = 21 then log_return_stddev_21 * sqrt(252)
         end as volatility_21d_annualised,

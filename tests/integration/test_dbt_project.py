@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from marketpulse.config import Settings
 from marketpulse.engine import EngineClient
 from marketpulse.pipeline import BuildReport, Pipeline, read_layer_build
@@ -140,3 +142,50 @@ def test_the_context_floor_counts_recent_months_first_and_all_for_a_long_halt(
     assert _context_floor(settings, tmp_path, listed) == "2024-05"
     assert _context_floor(settings, tmp_path, trading + listed + halted) == "2023-01"
     assert _context_floor(settings, tmp_path, delisted) == "2024-06"
+
+
+def test_the_ema_weighs_exactly_the_last_400_rows(
+    settings: Settings, client: EngineClient, tmp_path: Path
+) -> None:
+    """mp_ema's window sums against the definition, sum(d^k x[t-k]) / sum(d^k) over the
+    last 400 rows: two series, one reaching a third block of 400 rows (both parities of
+    anchor, and a block after each), one ending in its second."""
+    series = ["a"] * 1000 + ["b"] * 450
+    query = """
+        with series as (
+            select name, pos, 100 * exp(0.3 * sin(pos * 0.7) + 0.002 * pos) as x
+            from (
+                select 'a' as name, explode(sequence(1, 1000)) as pos
+                union all select 'b' as name, explode(sequence(1, 450)) as pos
+            )
+        ), weighted as (
+            select *,
+                {{ mp_ema_weighted('e12', 'x', 'pos', 12, 400) }},
+                {{ mp_ema_weighted('e26', 'x', 'pos', 26, 400) }}
+            from series
+        ), summed as (
+            select *,
+                {{ mp_ema_sums('e12', 400, 'name', 'pos') }},
+                {{ mp_ema_sums('e26', 400, 'name', 'pos') }}
+            from weighted
+        )
+        select name, pos, x,
+            {{ mp_ema('e12', 'pos', 12, 400) }} as ema_12,
+            {{ mp_ema('e26', 'pos', 26, 400) }} as ema_26
+        from summed order by name, pos
+    """
+    compiled = _dbt(settings, tmp_path, "compile", "--inline", query, "--quiet")
+    rows = client.query(compiled)
+    assert [r[0] for r in rows] == series
+    for name in ("a", "b"):
+        found = [r for r in rows if r[0] == name]
+        x = np.array([r[2] for r in found])
+        for span, column in ((12, 3), (26, 4)):
+            decay = 1 - 2 / (span + 1)
+            weights = decay ** np.arange(400)
+            want = [
+                np.dot(weights[: t + 1], x[t::-1][:400]) / weights[: t + 1].sum()
+                for t in range(len(x))
+            ]
+            got = np.array([r[column] for r in found])
+            np.testing.assert_allclose(got, want, rtol=1e-13, err_msg=f"{name} span {span}")

@@ -11,6 +11,7 @@ from marketpulse.engine import EngineClient
 from marketpulse.pipeline import BuildReport
 
 METRICS = (
+    "session_number",
     "adj_close",
     "adj_volume",
     "return_1d",
@@ -40,6 +41,7 @@ def _expected(silver: pd.DataFrame) -> pd.DataFrame:
     for _, bars in silver.sort_values(["ticker", "trade_date"]).groupby("ticker"):
         b = bars.copy()
         c = b["adj_close"]
+        b["session_number"] = np.arange(1, len(b) + 1)
         b["return_1d"] = c / c.shift(1) - 1
         b["return_5d"] = c / c.shift(5) - 1
         b["return_21d"] = c / c.shift(21) - 1

@@ -21,7 +21,9 @@ from marketpulse.publish import Publisher
 
 from .conftest import snapshot
 
-START, END = date(2024, 1, 2), date(2024, 6, 28)
+# Two years: a June window's 400 bars of context start after each ticker's first bar, so
+# windowed builds continue fct_ticker_daily's session numbers and EMA blocks.
+START, END = date(2022, 7, 1), date(2024, 6, 28)
 PARTITIONED = (
     "silver.prices_daily",
     "gold.fct_ticker_daily",

@@ -70,7 +70,7 @@ def _duckdb_ema(span: int) -> str:
     return (
         f"pow({decay!r}, n - ({block} * {EMA_WINDOW} + 1)) * (case when {block} % 2 = 0 "
         f"then e{span}_even_sum else e{span}_odd_sum end) "
-        f"/ ((1 - pow({decay!r}, least(n, {EMA_WINDOW}))) / (1 - {decay!r})) as ema_{span}"
+        f"/ ((1 - pow({decay!r}, least(n, {EMA_WINDOW}))) / {1 - decay!r}) as ema_{span}"
     )
 
 
@@ -303,7 +303,7 @@ def run_pyspark(files: BronzeFiles, cores: int, memory: str) -> tuple[float, pd.
             .withColumn("return_5d", c / F.lag(c, 5).over(w) - 1)
             .withColumn("return_21d", c / F.lag(c, 21).over(w) - 1)
             .withColumn("log_return_1d", F.log(c / F.lag(c, 1).over(w)))
-            .select("*", *(w for span in EMA_SPANS for w in _ema_weighted(F, span)))
+            .select("*", *(term for span in EMA_SPANS for term in _ema_weighted(F, span)))
             .select(
                 "*",
                 *(

@@ -262,7 +262,7 @@ class Gate:
         # Re-adding the datasource drops its tables (assets), and GX queries each table as it
         # is added again (`SELECT 1 ... LIMIT 1`): an unchanged one is kept, with its tables.
         # A missing table still fails its own validation.
-        known = {d.name: d for d in context.data_sources.all().values()}.get(DATASOURCE)
+        known = context.data_sources.all().get(DATASOURCE)
         if known is None or str(getattr(known, "connection_string", "")) != url:
             context.data_sources.add_or_update_sql(name=DATASOURCE, connection_string=url)
         return context

@@ -36,16 +36,9 @@ all_prices as (
 prices as (
     select
         *,
+        cast(null as double) as prior_peak_close,
         cast(0 as bigint) as sessions_before
     from all_prices
-),
-
-prior_peaks as (
-    select
-        ticker as peak_ticker,
-        cast(null as double) as prior_peak_close
-    from all_prices
-    where false
 ),
 {%- else -%}
 {#- Every ticker's last bars before the window lie from the floor month on. -#}
@@ -72,9 +65,9 @@ context_starts as (
 
 {#- The running peak and the session number never fall: their largest values are
     the ones of the last bar. -#}
-prior_peaks as (
+published_before as (
     select
-        ticker as peak_ticker,
+        ticker,
         max(running_peak_close) as prior_peak_close,
         max(session_number) as prior_sessions
     from {{ published }}
@@ -89,10 +82,11 @@ prior_peaks as (
 prices as (
     select
         all_prices.*,
+        published_before.prior_peak_close,
         case
             when context_starts.ticker is null then cast(0 as bigint)
-            when prior_peaks.prior_sessions >= context_starts.context_bars
-                then prior_peaks.prior_sessions - context_starts.context_bars
+            when published_before.prior_sessions >= context_starts.context_bars
+                then published_before.prior_sessions - context_starts.context_bars
             else raise_error(concat(
                 'fct_ticker_daily: the published version holds fewer bars of ',
                 all_prices.ticker, ' before the rebuild window than silver: rebuild with ',
@@ -102,8 +96,8 @@ prices as (
     from all_prices
     left join context_starts
         on all_prices.ticker = context_starts.ticker
-    left join prior_peaks
-        on all_prices.ticker = prior_peaks.peak_ticker
+    left join published_before
+        on all_prices.ticker = published_before.ticker
     where
         all_prices.trade_month >= '{{ context_floor }}'
         and all_prices.trade_date
@@ -121,6 +115,7 @@ sequenced as (
         adj_high,
         adj_low,
         adj_volume,
+        prior_peak_close,
         lag(adj_close, 1) over by_session as adj_close_1_back,
         lag(adj_close, 5) over by_session as adj_close_5_back,
         lag(adj_close, 21) over by_session as adj_close_21_back,
@@ -203,13 +198,11 @@ windowed as (
 
 with_peak as (
     select
-        windowed.*,
+        *,
         greatest(
-            windowed.peak_close_read, coalesce(prior_peaks.prior_peak_close, 0)
+            peak_close_read, coalesce(prior_peak_close, 0)
         ) as running_peak_close
     from windowed
-    left join prior_peaks
-        on windowed.ticker = prior_peaks.peak_ticker
 ),
 
 final as (

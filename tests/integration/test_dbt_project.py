@@ -149,7 +149,9 @@ def test_the_ema_weighs_exactly_the_last_400_rows(
 ) -> None:
     """mp_ema's window sums against the definition, sum(d^k x[t-k]) / sum(d^k) over the
     last 400 rows: two series, one reaching a third block of 400 rows (both parities of
-    anchor, and a block after each), one ending in its second."""
+    anchor, and a block after each), one ending in its second. Span 200 weighs the 400th
+    row back at 2% of the newest, so a frame one row off fails; spans 12 and 26 are the
+    model's."""
     series = ["a"] * 1000 + ["b"] * 450
     query = """
         with series as (
@@ -161,17 +163,20 @@ def test_the_ema_weighs_exactly_the_last_400_rows(
         ), weighted as (
             select *,
                 {{ mp_ema_weighted('e12', 'x', 'pos', 12, 400) }},
-                {{ mp_ema_weighted('e26', 'x', 'pos', 26, 400) }}
+                {{ mp_ema_weighted('e26', 'x', 'pos', 26, 400) }},
+                {{ mp_ema_weighted('e200', 'x', 'pos', 200, 400) }}
             from series
         ), summed as (
             select *,
                 {{ mp_ema_sums('e12', 400, 'name', 'pos') }},
-                {{ mp_ema_sums('e26', 400, 'name', 'pos') }}
+                {{ mp_ema_sums('e26', 400, 'name', 'pos') }},
+                {{ mp_ema_sums('e200', 400, 'name', 'pos') }}
             from weighted
         )
         select name, pos, x,
             {{ mp_ema('e12', 'pos', 12, 400) }} as ema_12,
-            {{ mp_ema('e26', 'pos', 26, 400) }} as ema_26
+            {{ mp_ema('e26', 'pos', 26, 400) }} as ema_26,
+            {{ mp_ema('e200', 'pos', 200, 400) }} as ema_200
         from summed order by name, pos
     """
     compiled = _dbt(settings, tmp_path, "compile", "--inline", query, "--quiet")
@@ -180,7 +185,7 @@ def test_the_ema_weighs_exactly_the_last_400_rows(
     for name in ("a", "b"):
         found = [r for r in rows if r[0] == name]
         x = np.array([r[2] for r in found])
-        for span, column in ((12, 3), (26, 4)):
+        for span, column in ((12, 3), (26, 4), (200, 5)):
             decay = 1 - 2 / (span + 1)
             weights = decay ** np.arange(400)
             want = [
@@ -189,3 +194,4 @@ def test_the_ema_weighs_exactly_the_last_400_rows(
             ]
             got = np.array([r[column] for r in found])
             np.testing.assert_allclose(got, want, rtol=1e-13, err_msg=f"{name} span {span}")
+            assert got[0] == x[0]  # the first average is the value itself

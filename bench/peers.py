@@ -47,10 +47,14 @@ def _decay(span: int) -> float:
     return 1 - 2 / (span + 1)
 
 
+# The row's block of EMA_WINDOW rows, from 0 (n counts from 1).
+_DUCKDB_BLOCK = f"((n - 1) // {EMA_WINDOW})"
+
+
 def _duckdb_ema_weighted(span: int) -> str:
     """The window-sum EMA of macros/finance/mp_ema.sql, in DuckDB: each value weighted
     towards the next even and the next odd block's anchor."""
-    block = f"((n - 1) // {EMA_WINDOW})"
+    block = _DUCKDB_BLOCK
     return ", ".join(
         f"pow({_decay(span)!r}, ({block} + {shift}) * {EMA_WINDOW} + 1 - n) * adj_close "
         f"as e{span}_{parity}"
@@ -66,7 +70,7 @@ def _duckdb_ema_sums(span: int) -> str:
 
 
 def _duckdb_ema(span: int) -> str:
-    decay, block = _decay(span), f"((n - 1) // {EMA_WINDOW})"
+    decay, block = _decay(span), _DUCKDB_BLOCK
     return (
         f"pow({decay!r}, n - ({block} * {EMA_WINDOW} + 1)) * (case when {block} % 2 = 0 "
         f"then e{span}_even_sum else e{span}_odd_sum end) "

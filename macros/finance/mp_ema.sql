@@ -31,9 +31,14 @@
     {{ return(decay) }}
 {%- endmacro %}
 
+{#- The row's block: positions 1 to `window` are block 0. -#}
+{% macro mp_ema_block(position, window) -%}
+    (({{ position }} - 1) div {{ window }})
+{%- endmacro %}
+
 {% macro mp_ema_weighted(name, value, position, span, window) -%}
     {%- set decay = mp_ema_decay(span, window) -%}
-    {%- set block = '((' ~ position ~ ' - 1) div ' ~ window ~ ')' -%}
+    {%- set block = mp_ema_block(position, window) -%}
     pow({{ decay }}, ({{ block }} + {{ block }} % 2) * {{ window }} + 1 - {{ position }})
     * {{ value }} as {{ name }}_even,
     pow({{ decay }}, ({{ block }} + 1 - {{ block }} % 2) * {{ window }} + 1 - {{ position }})
@@ -53,7 +58,7 @@
     `1 - <literal>` in decimal, and the first EMA would then differ from its value. -#}
 {% macro mp_ema(name, position, span, window) -%}
     {%- set decay = mp_ema_decay(span, window) -%}
-    {%- set block = '((' ~ position ~ ' - 1) div ' ~ window ~ ')' -%}
+    {%- set block = mp_ema_block(position, window) -%}
     pow({{ decay }}, {{ position }} - ({{ block }} * {{ window }} + 1))
     * (case when {{ block }} % 2 = 0 then {{ name }}_even_sum else {{ name }}_odd_sum end)
     / ((1 - pow({{ decay }}, least({{ position }}, {{ window }}))) / {{ 1 - decay }})

@@ -4,6 +4,7 @@ the dbt unit tests pass on the engine."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -66,6 +67,19 @@ def test_dbt_unit_tests_run_on_the_engine_and_pass(
         "a_later_delivery_restates_and_wins": "pass",
         "the_signal_pairs_a_session_with_the_next_return": "pass",
     }
+
+
+def test_dbt_waits_on_the_engine_without_a_busy_loop(settings: Settings, tmp_path: Path) -> None:
+    """The profile polls with poll_interval 0: it relies on the Thrift server holding each
+    status poll until the statement ends or 5 s pass. A 5.5-second statement is then
+    polled once or twice, not in a tight loop, and no sleep follows its end (dbt-spark's
+    default interval, 5 s, would see it end after 10 s)."""
+    sleep = "select reflect('java.lang.Thread', 'sleep', bigint(5500)) as slept"
+    _dbt(settings, tmp_path, "show", "--inline", sleep, "--log-path", str(tmp_path))
+    log = (tmp_path / "dbt.log").read_text()
+    assert 1 <= log.count("Poll status: 1, sleeping") <= 2
+    [elapsed] = re.findall(r"SQL status: OK in ([0-9.]+) seconds", log)
+    assert 5.5 <= float(elapsed) < 9
 
 
 def test_the_build_reads_partitioning_from_the_models_configs(

@@ -564,6 +564,49 @@ def test_a_ticker_held_before_the_window_stays_held(
     ]
 
 
+def test_a_jump_after_a_halt_stays_held_when_rebuilt(
+    lake: dict[str, Any], reader: EngineClient
+) -> None:
+    """A windowed build compares a ticker's first bar in the window with its last
+    published bar, however old: a jump across a halt of months is found again when a
+    later window rebuilds the bar."""
+    pipeline = lake["pipeline"]
+
+    def flat_bar(trade_date: str, price: str) -> dict[str, Any]:
+        prices = dict.fromkeys(("open", "high", "low", "close"), price)
+        return {
+            "line_number": 1,
+            "ticker": "HALTD",
+            "trade_date": trade_date,
+            **prices,
+            "volume": "1000",
+            "adj_close": "",
+        }
+
+    # A new ticker's bars, halted from March to June: rebuilt from March.
+    pipeline.ingest(
+        "prices_daily",
+        "vendor_fix",
+        [flat_bar("2024-03-15", "100.0"), flat_bar("2024-06-03", "50.0")],
+    )
+    report = pipeline.build()
+    assert not report.blocked
+    assert report.published["silver"].rebuild_from == "2024-03-01"
+    held = (
+        "select cast(trade_date as string), cast(jump_date as string), rule_id, close_ratio "
+        "from silver.held_prices where ticker = 'HALTD'"
+    )
+    assert reader.query(held) == [("2024-06-03", "2024-06-03", "split_like_jump", 0.5)]
+    # Another ticker's June bar restated: June is rebuilt, and HALTD's June bar with it.
+    restated = _bar(reader, "trade_month = '2024-06' and ticker <> 'HALTD' and high > low")
+    restated["close"] = repr(round((float(restated["high"]) + float(restated["low"])) / 2, 4))
+    _build_from(pipeline, restated, "2024-06")
+    assert reader.query(held) == [("2024-06-03", "2024-06-03", "split_like_jump", 0.5)]
+    assert reader.query(
+        "select cast(trade_date as string) from silver.prices_daily where ticker = 'HALTD'"
+    ) == [("2024-03-15",)]
+
+
 def test_a_bar_before_the_calendar_extends_it_from_its_year(
     lake: dict[str, Any], reader: EngineClient
 ) -> None:

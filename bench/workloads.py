@@ -369,7 +369,7 @@ def _body(sql: str) -> str:
 def _dbt_run_gold(
     lake: BenchLake, say: Say, interval: int, number: int
 ) -> tuple[Path, list[dict[str, Any]], float]:
-    say(f"W4: dbt run --select gold --threads 1 with poll_interval {interval}")
+    say(f"W4 run {number + 1}: dbt run --select gold --threads 1 with poll_interval {interval}")
     target = lake.settings.home / f"w4_{number}_poll_{interval}"
     env = {
         **lake.settings.dbt_env(),

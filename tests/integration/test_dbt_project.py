@@ -69,17 +69,31 @@ def test_dbt_unit_tests_run_on_the_engine_and_pass(
     }
 
 
-def test_dbt_waits_on_the_engine_without_a_busy_loop(settings: Settings, tmp_path: Path) -> None:
+def test_dbt_waits_on_the_engine_without_a_busy_loop(
+    settings: Settings, default_run: BuildReport, tmp_path: Path
+) -> None:
     """The profile polls with poll_interval 0: it relies on the Thrift server holding each
     status poll until the statement ends or 5 s pass. A 5.5-second statement is then
-    polled once or twice, not in a tight loop, and no sleep follows its end (dbt-spark's
-    default interval, 5 s, would see it end after 10 s)."""
+    polled once or twice, not in a tight loop, and no 5-second sleep (dbt-spark's default
+    interval) follows the first poll. It does not tell 0 from 1: the statement ends within
+    the second poll's hold either way."""
     sleep = "select reflect('java.lang.Thread', 'sleep', bigint(5500)) as slept"
-    _dbt(settings, tmp_path, "show", "--inline", sleep, "--log-path", str(tmp_path))
+    # Without the relation cache, the statement is the only one dbt sends.
+    _dbt(
+        settings,
+        tmp_path,
+        "show",
+        "--inline",
+        sleep,
+        "--no-populate-cache",
+        "--log-path",
+        str(tmp_path),
+    )
     log = (tmp_path / "dbt.log").read_text()
     assert 1 <= log.count("Poll status: 1, sleeping") <= 2
     [elapsed] = re.findall(r"SQL status: OK in ([0-9.]+) seconds", log)
-    assert 5.5 <= float(elapsed) < 9
+    # With a 5-second interval: a 5-second hold, a 5-second sleep, so at least 10 s.
+    assert 5.5 <= float(elapsed) < 10
 
 
 def test_the_build_reads_partitioning_from_the_models_configs(

@@ -597,9 +597,10 @@ def test_a_jump_after_a_halt_stays_held_when_rebuilt(
         "from silver.held_prices where ticker = 'HALTD'"
     )
     assert reader.query(held) == [("2024-06-03", "2024-06-03", "split_like_jump", 0.5)]
-    # Another ticker's June bar restated: June is rebuilt, and HALTD's June bar with it.
+    # Another ticker's June bar delivered again, closing at its low: June is rebuilt, and
+    # HALTD's June bar with it.
     restated = _bar(reader, "trade_month = '2024-06' and ticker <> 'HALTD' and high > low")
-    restated["close"] = repr(round((float(restated["high"]) + float(restated["low"])) / 2, 4))
+    restated["close"] = restated["low"]
     _build_from(pipeline, restated, "2024-06")
     assert reader.query(held) == [("2024-06-03", "2024-06-03", "split_like_jump", 0.5)]
     assert reader.query(
